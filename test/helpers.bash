@@ -1,0 +1,107 @@
+# Shared by every suite: load with `load helpers`.
+#
+# Safety rules (DESIGN.md §8): attach only to cgroups made here, traffic only
+# to loopback or to namespaces made here, and remove everything in teardown,
+# also when a test fails. Every name made here starts with "jt-" and the PID
+# of the bats process, so parallel runs and stale leftovers never collide.
+
+PROJECT_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+LOADER="$PROJECT_ROOT/jail-ai-ebpf-loader"
+TEST_BIN="$PROJECT_ROOT/build/test"
+TAG="jt-$$-${BATS_TEST_NUMBER:-0}"
+
+# The cgroup2 mount point, read from mountinfo (fields after " - ").
+cgroup2_root() {
+	awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+		/proc/self/mountinfo
+}
+CG2="$(cgroup2_root)"
+
+# "Cannot run here" is a skip for a developer and a failure in CI.
+cannot_run() {
+	if [[ "${CI:-}" == true ]]; then
+		echo "cannot run in CI: $*" >&2
+		return 1
+	fi
+	skip "$*"
+}
+
+require_privileged() {
+	[[ $(id -u) -eq 0 ]] || { cannot_run "needs root"; return; }
+	[[ -n "$CG2" ]] || { cannot_run "no cgroup2 mount"; return; }
+	[[ -x "$LOADER" ]] || { cannot_run "loader not built (run make)"; return; }
+}
+
+_made_cgroups=()
+_made_netns=()
+_started_pids=()
+
+# make_cgroup [SUB]: a cgroup of this test, below the cgroup2 root; prints path.
+make_cgroup() {
+	local path="$CG2/$TAG${1:+/$1}"
+	mkdir -p "$path"
+	_made_cgroups+=("$path")
+	echo "$path"
+}
+
+# make_netns: a network namespace with lo up and test addresses on lo.
+make_netns() {
+	local ns="$TAG"
+	ip netns add "$ns"
+	_made_netns+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# remember_pid PID: a process of this test, ended in teardown.
+remember_pid() { _started_pids+=("$1"); }
+
+# Number of our programs attached directly to cgroup $1 (all hooks).
+our_programs() {
+	bpftool cgroup show "$1" 2>/dev/null | grep -c ' jailai_' || true
+}
+
+# Remove what this test made: processes, cgroups (deepest first), namespaces.
+cleanup_made() {
+	local pid path ns i
+	for pid in "${_started_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	_started_pids=()
+	for ((i = ${#_made_cgroups[@]} - 1; i >= 0; i--)); do
+		path="${_made_cgroups[$i]}"
+		[[ -d "$path" ]] || continue
+		# Move any stragglers of ours to the root before removing.
+		find "$path" -depth -type d | while read -r dir; do
+			if [[ -f "$dir/cgroup.procs" ]]; then
+				while read -r pid; do
+					echo "$pid" >"$CG2/cgroup.procs" 2>/dev/null
+				done <"$dir/cgroup.procs"
+			fi
+			rmdir "$dir" 2>/dev/null
+		done
+	done
+	_made_cgroups=()
+	for ns in "${_made_netns[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	_made_netns=()
+}
+
+# run_loader ARGS...: run the loader, stdout in $output, stderr in $stderr.
+run_loader() {
+	local errfile="$BATS_TEST_TMPDIR/stderr"
+	run "$LOADER" "$@" 2>"$errfile"
+	stderr="$(cat "$errfile")"
+}
+
+# Wait until command "$@" succeeds, up to ~5 s.
+eventually() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
