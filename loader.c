@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <seccomp.h>
 #include <unistd.h>
 
 #include "filter.lskel.h"
@@ -102,6 +103,7 @@ static int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr)
 
 static void hygiene(void)
 {
+	void *volatile warm; /* volatile: the compiler may not elide it */
 	int fd;
 
 	for (fd = 0; fd <= 2; fd++)
@@ -115,14 +117,50 @@ static void hygiene(void)
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
-	free(malloc(256 << 10));
+	warm = malloc(256 << 10);
+	free(warm);
 	/* Fault in strerror's locale data while that may still mmap. */
 	(void)strerror(EPERM);
 }
 
+/* The whole allowlist (SECURITY.md justifies each entry); anything else
+ * kills the process. The context is never released: that would free(). */
 static void confine(void)
 {
-	/* DESIGN §4 step 2: the seccomp allowlist is installed here. */
+	static const int bpf_cmds[] = {
+		BPF_MAP_CREATE, BPF_MAP_UPDATE_ELEM, BPF_PROG_LOAD, BPF_PROG_RUN,
+		BPF_MAP_UPDATE_BATCH, BPF_PROG_QUERY, BPF_PROG_GET_FD_BY_ID,
+		BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_ATTACH, BPF_PROG_DETACH,
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc = ctx ? 0 : -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
+				       SCMP_A0_32(SCMP_CMP_EQ, (__u32)bpf_cmds[i]));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+			       SCMP_A2_32(SCMP_CMP_EQ, OPEN_FLAGS));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+			       SCMP_A0_32(SCMP_CMP_EQ, STDOUT_FILENO));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+			       SCMP_A0_32(SCMP_CMP_EQ, STDERR_FILENO));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstatfs), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(capget), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(capset), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
+	if (rc || seccomp_load(ctx) < 0)
+		die(EX_OSERR_, "installing the seccomp filter failed");
+}
+
+/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), whose path seccomp
+ * cannot see; the fstat syscall takes a descriptor and nothing else. */
+static int fd_stat(int fd, struct stat *st)
+{
+	return (int)syscall(SYS_fstat, fd, st);
 }
 
 static void print_parse_error(const struct parse_error *err)
@@ -176,7 +214,7 @@ static void parse(int argc, char **argv, struct request *req)
 static int open_cgroup(const char *path)
 {
 	char buf[PATH_MAX], *component, *save = NULL;
-	int parent = -1, fd = open("/", OPEN_FLAGS);
+	int parent = -1, fd = openat(AT_FDCWD, "/", OPEN_FLAGS);
 	struct stat st, parent_st;
 	struct statfs sfs, parent_sfs;
 
@@ -195,7 +233,7 @@ static int open_cgroup(const char *path)
 	if (fd < 0)
 		die_errno(path);
 	if (fstatfs(fd, &sfs) < 0 || fstatfs(parent, &parent_sfs) < 0 ||
-	    fstat(fd, &st) < 0 || fstat(parent, &parent_st) < 0)
+	    fd_stat(fd, &st) < 0 || fd_stat(parent, &parent_st) < 0)
 		die_errno(path);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
 		die(EX_NOINPUT_, "--cgroup %s: not a cgroup v2 directory", path);
@@ -220,7 +258,7 @@ static void authorize(int cgroup_fd, const char *path, uid_t real_uid,
 
 	if (caller == 0 && sudo_uid && parse_uid(sudo_uid, &caller) != V_OK)
 		die(EX_NOPERM_, "SUDO_UID: %s", verdict_text(V_BAD_UID));
-	if (fstat(cgroup_fd, &st) < 0)
+	if (fd_stat(cgroup_fd, &st) < 0)
 		die_errno(path);
 	if (caller != 0 && st.st_uid != caller)
 		die(EX_NOPERM_, "--cgroup %s: owned by uid %u, not by the caller (uid %u)",
