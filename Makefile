@@ -58,7 +58,8 @@ $(BUILD)/test/%: test/%.c | $(BUILD)
 test-helpers: $(TEST_HELPERS)
 
 # T=test/x.bats runs one suite; the last line is "N passed, N failed".
-check: $(BIN) test-helpers
+check: deps
+	$(Q)$(MAKE) --no-print-directory $(BIN) test-helpers
 	$(Q)./test/run $(T)
 
 demo: deps
