@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netload: TCP load over loopback for the enforcement benchmark.
+ *
+ *   netload accept-server ADDR PORT   accept and close at once, forever
+ *   netload sink-server ADDR PORT     read each connection to EOF, forever
+ *   netload connect ADDR PORT SECS    connect()+close() in a loop; prints
+ *                                     connections per second
+ *   netload stream ADDR PORT SECS     send for SECS, then wait until the
+ *                                     server has read everything; prints
+ *                                     MB/s (10^6 bytes per second)
+ *   netload probe ADDR PORT           one connect(); prints "ok" or the
+ *                                     errno name (EPERM, ECONNREFUSED...)
+ *
+ * Servers print "ready" once listening. Clients time themselves with
+ * CLOCK_MONOTONIC, so how they were started does not count. The connect
+ * loop closes with SO_LINGER 0 (a reset, no TIME_WAIT), so a second of
+ * connects never runs out of ports. Any failure exits non-zero.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (128 * 1024)
+
+static char buffer[CHUNK];
+
+__attribute__((noreturn)) static void fail(const char *what)
+{
+	fprintf(stderr, "netload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct sockaddr_in address(const char *addr, const char *port)
+{
+	struct sockaddr_in sin;
+	char *end;
+	unsigned long p = strtoul(port, &end, 10);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)p);
+	if (*end || p == 0 || p > 65535 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "netload: bad address %s port %s\n", addr, port);
+		exit(2);
+	}
+	return sin;
+}
+
+static int listener(const struct sockaddr_in *sin)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 ||
+	    listen(fd, 65535) < 0)
+		fail("listen");
+	printf("ready\n");
+	fflush(stdout);
+	return fd;
+}
+
+static void accept_server(const struct sockaddr_in *sin)
+{
+	int fd = listener(sin), conn;
+
+	for (;;) {
+		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn >= 0)
+			close(conn);
+		else if (errno != EINTR && errno != ECONNABORTED)
+			fail("accept");
+	}
+}
+
+static void sink_server(const struct sockaddr_in *sin)
+{
+	int fd = listener(sin), conn;
+	ssize_t got;
+
+	for (;;) {
+		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				fail("accept");
+			continue;
+		}
+		do
+			got = read(conn, buffer, sizeof(buffer));
+		while (got > 0 || (got < 0 && errno == EINTR));
+		close(conn);
+	}
+}
+
+static int connect_to(const struct sockaddr_in *sin)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fail("socket");
+	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+static void connect_rate(const struct sockaddr_in *sin, double seconds)
+{
+	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	double start = now(), end;
+	unsigned long count = 0;
+	int fd;
+
+	do {
+		fd = connect_to(sin);
+		if (fd < 0)
+			fail("connect");
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) < 0)
+			fail("SO_LINGER");
+		close(fd);
+		count++;
+		end = now();
+	} while (end - start < seconds);
+	printf("%.1f\n", (double)count / (end - start));
+}
+
+static void stream(const struct sockaddr_in *sin, double seconds)
+{
+	double start, end;
+	unsigned long long sent = 0;
+	ssize_t n;
+	int fd = connect_to(sin);
+
+	if (fd < 0)
+		fail("connect");
+	start = now();
+	do {
+		n = write(fd, buffer, sizeof(buffer));
+		if (n < 0 && errno != EINTR)
+			fail("write");
+		if (n > 0)
+			sent += (unsigned long long)n;
+	} while (now() - start < seconds);
+	/* the clock stops when the server has read everything and closed */
+	if (shutdown(fd, SHUT_WR) < 0)
+		fail("shutdown");
+	while ((n = read(fd, buffer, sizeof(buffer))) != 0)
+		if (n < 0 && errno != EINTR)
+			fail("read");
+	end = now();
+	close(fd);
+	printf("%.1f\n", (double)sent / (end - start) / 1e6);
+}
+
+static void probe(const struct sockaddr_in *sin)
+{
+	int fd = connect_to(sin);
+
+	if (fd >= 0) {
+		printf("ok\n");
+		close(fd);
+	} else {
+		printf("%s\n", strerrorname_np(errno));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin;
+	double seconds = 0;
+
+	if (argc < 4)
+		goto usage;
+	signal(SIGPIPE, SIG_IGN);
+	sin = address(argv[2], argv[3]);
+	if (argc == 5) {
+		seconds = strtod(argv[4], NULL);
+		if (!(seconds > 0 && seconds < 3600))
+			goto usage;
+	}
+	if (argc == 4 && strcmp(argv[1], "accept-server") == 0)
+		accept_server(&sin);
+	else if (argc == 4 && strcmp(argv[1], "sink-server") == 0)
+		sink_server(&sin);
+	else if (argc == 4 && strcmp(argv[1], "probe") == 0)
+		probe(&sin);
+	else if (argc == 5 && strcmp(argv[1], "connect") == 0)
+		connect_rate(&sin, seconds);
+	else if (argc == 5 && strcmp(argv[1], "stream") == 0)
+		stream(&sin, seconds);
+	else
+		goto usage;
+	return 0;
+usage:
+	fprintf(stderr, "usage: netload accept-server|sink-server|probe ADDR PORT\n"
+			"       netload connect|stream ADDR PORT SECONDS\n");
+	return 2;
+}

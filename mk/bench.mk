@@ -1,0 +1,21 @@
+# `make bench`: measure the loader against stock bpftool and a minimal C
+# floor, and the filter's cost to traffic; prints one table (BENCHMARKS.md).
+# Root only: it loads and attaches for real, in cgroups and a network
+# namespace it makes and removes.
+BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist)
+
+.PHONY: bench bench-programs
+
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/filter.lskel.h | $(BUILD)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(LDFLAGS) $< -o $@
+
+$(BUILD)/bench/%: bench/%.c | $(BUILD)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+bench-programs: $(BIN) $(BENCH_PROGS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory bench-programs
+	$(Q)./bench/run
