@@ -17,12 +17,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <malloc.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,69 +33,62 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <seccomp.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "filter.lskel.h"
 #include "validate.h"
 
 #define PROG "jail-ai-ebpf-loader"
-#define VERSION "0.1.0"
-#define OUR_PREFIX "jailai_"
 #define HOOKS 5
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { EX_USAGE_ = 64, EX_NOINPUT_ = 66, EX_UNAVAILABLE_ = 69,
-       EX_OSERR_ = 71, EX_NOPERM_ = 77 };
-
-static const struct hook {
-	enum bpf_attach_type type;
-	const char *name;
-} hooks[HOOKS] = {
-	{ BPF_CGROUP_INET4_CONNECT, "connect4" },
-	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" },
-	{ BPF_CGROUP_INET6_CONNECT, "connect6" },
-	{ BPF_CGROUP_UDP6_SENDMSG, "sendmsg6" },
-	{ BPF_CGROUP_INET_EGRESS, "egress" },
+/* In the order of the programs in filter.bpf.c and its skeleton. */
+static const enum bpf_attach_type hooks[HOOKS] = {
+	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
+	BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP6_SENDMSG,
+	BPF_CGROUP_INET_EGRESS,
+};
+static const char *const hook_names[HOOKS] = {
+	"connect4", "sendmsg4", "connect6", "sendmsg6", "egress",
 };
 
 static struct key_v4 deny_v4[DENY_MAX];
 static struct key_v6 deny_v6[DENY_MAX];
-static __u8 deny_values[DENY_MAX];
+static const __u8 deny_values[DENY_MAX] = { [0 ... DENY_MAX - 1] = 1 };
 
 static const char usage[] =
 	"usage: " PROG " --cgroup PATH --deny CIDR [--deny CIDR]...\n"
 	"       " PROG " --help | --version\n"
-	"Attach a filter to the cgroup v2 directory PATH (below /sys/fs/cgroup/)\n"
-	"that refuses every connection and datagram to the denied addresses\n"
-	"(IPv4 or IPv6, optionally /LEN; 1 to 16384 entries), then exit.\n"
-	"Exit: 0 attached, 64 usage, 65 bad data, 66 no such cgroup v2 directory,\n"
-	"69 kernel feature missing, 71 system error, 77 not permitted.\n";
+	"Attach a filter to the cgroup v2 directory PATH that refuses every\n"
+	"connection and datagram to the denied addresses, then exit.\n"
+	"See jail-ai-ebpf-loader(8).\n";
+
+static void say(int fd, const char *text)
+{
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		_exit(EX_OSERR);
+}
 
 __attribute__((noreturn, format(printf, 2, 3))) static void
 die(int code, const char *fmt, ...)
 {
-	char msg[1024];
-	int len = snprintf(msg, sizeof(msg), PROG ": ");
+	char msg[1024] = PROG ": ";
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg + len, sizeof(msg) - (size_t)len - 1, fmt, ap);
+	vsnprintf(msg + strlen(msg), sizeof(msg) - strlen(msg) - 1, fmt, ap);
 	va_end(ap);
-	len = (int)strlen(msg);
-	msg[len++] = '\n';
-	if (write(STDERR_FILENO, msg, (size_t)len) < 0)
-		_exit(code);
+	say(STDERR_FILENO, strcat(msg, "\n"));
 	_exit(code);
 }
 
 /* EPERM from the kernel means "not permitted" (77); anything else is 71. */
 __attribute__((noreturn)) static void die_errno(const char *what)
 {
-	int err = errno;
-
-	die(err == EPERM || err == EACCES ? EX_NOPERM_ : EX_OSERR_, "%s: %s",
-	    what, strerror(err));
+	die(errno == EPERM || errno == EACCES ? EX_NOPERM : EX_OSERR, "%s: %s",
+	    what, strerror(errno));
 }
 
 static int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr)
@@ -108,19 +103,17 @@ static void hygiene(void)
 
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			_exit(EX_OSERR_);
+			_exit(EX_OSERR);
 	if (close_range(3, ~0U, 0) < 0 || chdir("/") < 0 ||
 	    prctl(PR_SET_DUMPABLE, 0) < 0)
-		_exit(EX_OSERR_);
+		_exit(EX_OSERR);
 	umask(077);
-	/* After this, malloc never needs brk or mmap again (seccomp). */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	/* From here on malloc needs no brk or mmap (seccomp forbids both):
+	 * the heap keeps 1 MiB of headroom, and free() never trims it. */
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
-	warm = malloc(256 << 10);
+	warm = malloc(64 << 10);
 	free(warm);
-	/* Fault in strerror's locale data while that may still mmap. */
-	(void)strerror(EPERM);
 }
 
 /* The whole allowlist (SECURITY.md justifies each entry); anything else
@@ -128,228 +121,146 @@ static void hygiene(void)
 static void confine(void)
 {
 	static const int bpf_cmds[] = {
-		BPF_MAP_CREATE, BPF_MAP_UPDATE_ELEM, BPF_PROG_LOAD, BPF_PROG_RUN,
-		BPF_MAP_UPDATE_BATCH, BPF_PROG_QUERY, BPF_PROG_GET_FD_BY_ID,
-		BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_ATTACH, BPF_PROG_DETACH,
+		BPF_MAP_CREATE,	       BPF_MAP_UPDATE_ELEM,    BPF_PROG_LOAD,
+		BPF_PROG_RUN,	       BPF_MAP_UPDATE_BATCH,   BPF_PROG_QUERY,
+		BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_ATTACH,
+		BPF_PROG_DETACH
 	};
+	static const int any_args[] = { SCMP_SYS(close),     SCMP_SYS(fstat),
+					SCMP_SYS(fstatfs),   SCMP_SYS(capget),
+					SCMP_SYS(capset),    SCMP_SYS(exit),
+					SCMP_SYS(exit_group) };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = ctx ? 0 : -1;
 	size_t i;
 
-	for (i = 0; i < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bpf_cmds); i++)
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
-				       SCMP_A0_32(SCMP_CMP_EQ, (__u32)bpf_cmds[i]));
+				       SCMP_A0_32(SCMP_CMP_EQ, bpf_cmds[i]));
+	for (i = 0; i < ARRAY_SIZE(any_args); i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, any_args[i], 0);
+	for (i = STDOUT_FILENO; i <= STDERR_FILENO; i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+				       SCMP_A0_32(SCMP_CMP_EQ, i));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 			       SCMP_A2_32(SCMP_CMP_EQ, OPEN_FLAGS));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0_32(SCMP_CMP_EQ, STDOUT_FILENO));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-			       SCMP_A0_32(SCMP_CMP_EQ, STDERR_FILENO));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstatfs), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(capget), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(capset), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0);
 	if (rc || seccomp_load(ctx) < 0)
-		die(EX_OSERR_, "installing the seccomp filter failed");
-}
-
-/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), whose path seccomp
- * cannot see; the fstat syscall takes a descriptor and nothing else. */
-static int fd_stat(int fd, struct stat *st)
-{
-	return (int)syscall(SYS_fstat, fd, st);
-}
-
-static void print_parse_error(const struct parse_error *err)
-{
-	char value[256], network[64] = "";
-	int code = verdict_exit_code(err->verdict);
-
-	escape_for_message(err->value ? err->value : "", value, sizeof(value));
-	if (err->verdict == V_HOST_BITS &&
-	    format_cidr(&err->network, network, sizeof(network)) == 0)
-		die(code, "%s %s: %s; the network is %s", err->option, value,
-		    verdict_text(err->verdict), network);
-	if (err->option && err->value)
-		die(code, "%s %s: %s", err->option, value,
-		    verdict_text(err->verdict));
-	if (err->option)
-		die(code, "%s: %s", err->option, verdict_text(err->verdict));
-	if (err->value)
-		die(code, "%s: %s", value, verdict_text(err->verdict));
-	die(code, "%s\n%s", verdict_text(err->verdict), usage);
-}
-
-static void say(const char *text)
-{
-	size_t len = strlen(text);
-
-	if (write(STDOUT_FILENO, text, len) != (ssize_t)len)
-		die_errno("writing to standard output");
+		die(EX_OSERR, "installing the seccomp filter failed");
 }
 
 static void parse(int argc, char **argv, struct request *req)
 {
+	char value[256], network[INET6_ADDRSTRLEN], hint[96] = "";
 	struct parse_error err;
+	int code;
 
-	req->v4 = deny_v4;
-	req->v6 = deny_v6;
-	if (parse_args(argc, argv, req, &err) != V_OK)
-		print_parse_error(&err);
-	if (req->action == ACT_LOAD)
+	code = parse_args(argc, argv, req, &err);
+	if (code == 0 && req->action == ACT_LOAD)
 		return;
-	if (req->action == ACT_HELP)
-		say(usage);
-	else
-		say(PROG " " VERSION "\n");
-	_exit(0);
+	if (code == 0) {
+		say(STDOUT_FILENO,
+		    req->action == ACT_HELP ? usage : PROG " 0.1.0\n");
+		_exit(0);
+	}
+	escape(err.value ? err.value : "", value, sizeof(value), 0);
+	if (err.network.family &&
+	    inet_ntop(err.network.family, err.network.addr, network,
+		      sizeof(network)))
+		snprintf(hint, sizeof(hint), "; the network is %s/%u", network,
+			 err.network.prefixlen);
+	die(code, "%s%s%s%s%s%s", err.option ? err.option : "",
+	    err.option && err.value ? " " : "", value,
+	    err.option || err.value ? ": " : "", err.why, hint);
 }
 
 /* Walk from "/" with O_NOFOLLOW, so a symlink anywhere is refused, then
  * judge the descriptors: a cgroup2 directory whose parent is in the same
- * cgroup2 hierarchy, so never the root of a hierarchy. */
-static int open_cgroup(const char *path)
+ * cgroup2 hierarchy (so never the root of one), owned by the caller unless
+ * the caller is root. Caller: getuid() if non-zero (file-capability
+ * install), else SUDO_UID if set, else root. Only sudo sets SUDO_UID and
+ * the sudoers rule forbids SETENV, so it cannot be forged. */
+static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 {
-	char buf[PATH_MAX], *component, *save = NULL;
+	char buf[PATH_MAX], *name, *save = NULL;
 	int parent = -1, fd = openat(AT_FDCWD, "/", OPEN_FLAGS);
-	struct stat st, parent_st;
 	struct statfs sfs, parent_sfs;
+	unsigned long long uid = caller;
+	struct stat st;
 
+	if (caller == 0 && sudo_uid && parse_decimal(sudo_uid, (uid_t)-2, &uid))
+		die(EX_NOPERM, "SUDO_UID: not a plain decimal user id");
 	strcpy(buf, path);
-	for (component = strtok_r(buf, "/", &save); fd >= 0 && component;
-	     component = strtok_r(NULL, "/", &save)) {
-		if (parent >= 0)
-			close(parent);
+	for (name = strtok_r(buf, "/", &save); fd >= 0 && name;
+	     name = strtok_r(NULL, "/", &save)) {
+		close(parent);
 		parent = fd;
-		fd = openat(parent, component, OPEN_FLAGS);
+		fd = openat(parent, name, OPEN_FLAGS);
 	}
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
-		die(EX_NOINPUT_, "--cgroup %s: %s", path,
+		die(EX_NOINPUT, "--cgroup %s: %s", path,
 		    errno == ENOENT ? "no such directory" :
 				      "not a directory, or a symbolic link");
-	if (fd < 0)
-		die_errno(path);
-	if (fstatfs(fd, &sfs) < 0 || fstatfs(parent, &parent_sfs) < 0 ||
-	    fd_stat(fd, &st) < 0 || fd_stat(parent, &parent_st) < 0)
+	/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), whose path
+	 * seccomp cannot see: the fstat syscall takes only a descriptor. */
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 ||
+	    fstatfs(parent, &parent_sfs) < 0 || syscall(SYS_fstat, fd, &st) < 0)
 		die_errno(path);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
-		die(EX_NOINPUT_, "--cgroup %s: not a cgroup v2 directory", path);
-	if (parent_sfs.f_type != CGROUP2_SUPER_MAGIC ||
-	    parent_st.st_dev != st.st_dev)
-		die(EX_NOPERM_,
-		    "--cgroup %s: the root of a cgroup2 hierarchy is refused",
+		die(EX_NOINPUT, "--cgroup %s: not a cgroup v2 directory", path);
+	/* A hierarchy's root is the one cgroup2 directory whose parent is not. */
+	if (parent_sfs.f_type != CGROUP2_SUPER_MAGIC)
+		die(EX_NOPERM, "--cgroup %s: a hierarchy root is refused",
 		    path);
+	if (uid != 0 && st.st_uid != uid)
+		die(EX_NOPERM, "--cgroup %s: owned by uid %u, not by uid %llu",
+		    path, st.st_uid, uid);
 	close(parent);
 	return fd;
 }
 
-/* Caller: getuid() if non-zero (file-capability install), else SUDO_UID
- * if set, else root. Only sudo sets SUDO_UID and the sudoers rule forbids
- * SETENV, so it cannot be forged. Non-root callers act only on cgroups
- * they own (cgroup delegation); root on any non-root cgroup. */
-static void authorize(int cgroup_fd, const char *path, uid_t real_uid,
-		      const char *sudo_uid)
+/* After a failed load: name the missing kernel feature, if one is. All
+ * else the filter needs (LPM tries, cgroup sock_addr and skb programs,
+ * BPF_F_REPLACE) is older than the syscall program type of Linux 5.14. */
+__attribute__((noreturn)) static void explain_load_failure(int err)
 {
-	uid_t caller = real_uid;
-	struct stat st;
+	static const __u64 ret1[] = { 0x1000000b7, 0x95 }; /* r0 = 1; exit */
+	union bpf_attr attr = { .prog_type = BPF_PROG_TYPE_SYSCALL,
+				.insn_cnt = ARRAY_SIZE(ret1),
+				.insns = (__u64)(unsigned long)ret1,
+				.license = (__u64)(unsigned long)"GPL" };
 
-	if (caller == 0 && sudo_uid && parse_uid(sudo_uid, &caller) != V_OK)
-		die(EX_NOPERM_, "SUDO_UID: %s", verdict_text(V_BAD_UID));
-	if (fd_stat(cgroup_fd, &st) < 0)
-		die_errno(path);
-	if (caller != 0 && st.st_uid != caller)
-		die(EX_NOPERM_, "--cgroup %s: owned by uid %u, not by the caller (uid %u)",
-		    path, st.st_uid, caller);
-}
-
-/* When the load fails, say which kernel feature is missing, if any. */
-static void explain_load_failure(int err)
-{
-	static const struct bpf_insn ret1[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	static const struct {
-		enum bpf_prog_type type;
-		enum bpf_attach_type attach;
-		const char *what;
-	} probes[] = {
-		{ BPF_PROG_TYPE_SYSCALL, 0, "BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter" },
-		{ BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG, "cgroup sock_addr programs (CONFIG_CGROUP_BPF)" },
-		{ BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, "cgroup_skb programs (CONFIG_CGROUP_BPF)" },
-	};
-	union bpf_attr attr;
-	size_t i;
-	int fd;
-
-	for (i = 0; err != EPERM && i < sizeof(probes) / sizeof(probes[0]); i++) {
-		memset(&attr, 0, sizeof(attr));
-		attr.prog_type = probes[i].type;
-		attr.expected_attach_type = probes[i].attach;
-		attr.insns = (__u64)(unsigned long)ret1;
-		attr.insn_cnt = 2;
-		attr.license = (__u64)(unsigned long)"Dual MIT/GPL";
-		fd = sys_bpf(BPF_PROG_LOAD, &attr);
-		if (fd < 0 && errno == EINVAL)
-			die(EX_UNAVAILABLE_, "kernel lacks %s", probes[i].what);
-		if (fd >= 0)
-			close(fd);
-	}
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_LPM_TRIE;
-	attr.key_size = sizeof(struct key_v6);
-	attr.value_size = 1;
-	attr.max_entries = 1;
-	attr.map_flags = BPF_F_NO_PREALLOC;
-	fd = sys_bpf(BPF_MAP_CREATE, &attr);
-	if (fd < 0 && errno == EINVAL && err != EPERM)
-		die(EX_UNAVAILABLE_, "kernel lacks BPF_MAP_TYPE_LPM_TRIE");
+	if (sys_bpf(BPF_PROG_LOAD, &attr) < 0 &&
+	    (errno == EINVAL || errno == ENOSYS))
+		die(EX_UNAVAILABLE, "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux "
+				    "5.14), which loads the embedded filter");
 	errno = err;
 	die_errno("loading the embedded filter");
 }
 
-static void fill(int map_fd, const void *keys, size_t count, const char *name)
+static void fill(int map_fd, const void *keys, size_t count, const char *what)
 {
-	union bpf_attr attr;
+	union bpf_attr attr = { .batch = {
+					.keys = (__u64)(unsigned long)keys,
+					.values = (__u64)(unsigned long)
+						deny_values,
+					.count = (__u32)count,
+					.map_fd = (__u32)map_fd,
+				} };
 
-	if (count == 0)
-		return;
-	memset(&attr, 0, sizeof(attr));
-	attr.batch.map_fd = (__u32)map_fd;
-	attr.batch.keys = (__u64)(unsigned long)keys;
-	attr.batch.values = (__u64)(unsigned long)deny_values;
-	attr.batch.count = (__u32)count;
-	if (sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
-		die_errno(name);
+	if (count && sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
+		die_errno(what);
 }
 
-static struct filter *build(const struct request *req)
+/* The kernel id of a program; its name too, if asked for. */
+static __u32 prog_id(int prog_fd, char *name)
 {
-	struct filter *skel = filter__open();
+	struct bpf_prog_info info = { 0 };
+	union bpf_attr attr = { .info = {
+					.bpf_fd = (__u32)prog_fd,
+					.info_len = sizeof(info),
+					.info = (__u64)(unsigned long)&info,
+				} };
 
-	if (!skel)
-		die(EX_OSERR_, "opening the embedded filter: out of memory");
-	if (filter__load(skel) < 0)
-		explain_load_failure(errno);
-	memset(deny_values, 1, sizeof(deny_values));
-	fill(skel->maps.deny_v4.map_fd, req->v4, req->n_v4, "filling the IPv4 deny map");
-	fill(skel->maps.deny_v6.map_fd, req->v6, req->n_v6, "filling the IPv6 deny map");
-	return skel;
-}
-
-static __u32 prog_id(int prog_fd, char name[BPF_OBJ_NAME_LEN])
-{
-	struct bpf_prog_info info;
-	union bpf_attr attr;
-
-	memset(&info, 0, sizeof(info));
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = (__u32)prog_fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = (__u64)(unsigned long)&info;
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
 		die_errno("reading program info");
 	if (name)
@@ -357,167 +268,147 @@ static __u32 prog_id(int prog_fd, char name[BPF_OBJ_NAME_LEN])
 	return info.id;
 }
 
-/* fds of our programs attached directly to this hook, up to max. */
-static int find_ours(int cgroup_fd, const struct hook *hook, int *fds, int max)
+/* Open our programs (name prefix "jailai_") attached directly to a hook;
+ * ids[] gets their kernel ids. */
+static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 ids[64])
 {
-	__u32 ids[64], i, found = 0;
 	char name[BPF_OBJ_NAME_LEN];
-	union bpf_attr attr;
-	int fd;
+	union bpf_attr attr = { .query = {
+					.target_fd = (__u32)cgroup_fd,
+					.attach_type = hooks[hook],
+					.prog_ids = (__u64)(unsigned long)ids,
+					.prog_cnt = 64,
+				} };
+	__u32 i;
+	int found = 0;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.query.target_fd = (__u32)cgroup_fd;
-	attr.query.attach_type = hook->type;
-	attr.query.prog_ids = (__u64)(unsigned long)ids;
-	attr.query.prog_cnt = 64;
 	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
-		die_errno(hook->name);
-	for (i = 0; i < attr.query.prog_cnt && found < (__u32)max; i++) {
-		memset(&attr, 0, sizeof(attr));
-		attr.prog_id = ids[i];
-		fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
-		if (fd < 0 && errno == ENOENT)
-			continue; /* detached and freed meanwhile */
-		if (fd < 0)
-			die_errno(hook->name);
-		prog_id(fd, name);
-		if (strncmp(name, OUR_PREFIX, strlen(OUR_PREFIX)) == 0)
-			fds[found++] = fd;
-		else
-			close(fd);
+		die_errno(hook_names[hook]);
+	for (i = 0; i < attr.query.prog_cnt; i++) {
+		union bpf_attr get = { .prog_id = ids[i] };
+		int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
+
+		if (fd < 0 && errno != ENOENT) /* ENOENT: freed meanwhile */
+			die_errno(hook_names[hook]);
+		if (fd >= 0 &&
+		    (prog_id(fd, name), strncmp(name, "jailai_", 7) == 0))
+			ids[found] = ids[i], fds[found++] = fd;
 	}
-	return (int)found;
+	return found;
 }
 
-static int attach_one(int cgroup_fd, const struct hook *hook, int prog_fd,
-		      int replace_fd)
+/* BPF_PROG_ATTACH (in place of replace_fd if >= 0) or BPF_PROG_DETACH. */
+static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
+		  int replace_fd)
 {
-	union bpf_attr attr;
+	union bpf_attr attr = {
+		.target_fd = (__u32)cgroup_fd,
+		.attach_bpf_fd = (__u32)prog_fd,
+		.attach_type = hooks[hook],
+		.replace_bpf_fd = (__u32)(replace_fd >= 0 ? replace_fd : 0),
+	};
 
-	memset(&attr, 0, sizeof(attr));
-	attr.target_fd = (__u32)cgroup_fd;
-	attr.attach_bpf_fd = (__u32)prog_fd;
-	attr.attach_type = hook->type;
-	attr.attach_flags = BPF_F_ALLOW_MULTI;
-	if (replace_fd >= 0) {
-		attr.attach_flags |= BPF_F_REPLACE;
-		attr.replace_bpf_fd = (__u32)replace_fd;
-	}
-	return sys_bpf(BPF_PROG_ATTACH, &attr);
-}
-
-static void detach_one(int cgroup_fd, const struct hook *hook, int prog_fd)
-{
-	union bpf_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.target_fd = (__u32)cgroup_fd;
-	attr.attach_bpf_fd = (__u32)prog_fd;
-	attr.attach_type = hook->type;
-	if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-		die_errno(hook->name);
+	if (cmd == BPF_PROG_ATTACH)
+		attr.attach_flags = BPF_F_ALLOW_MULTI |
+				    (replace_fd >= 0 ? BPF_F_REPLACE : 0);
+	return sys_bpf(cmd, &attr);
 }
 
 /* Swap our previous program on each hook for the new one, so the cgroup is
- * never unfiltered; if any attach fails, put every hook back as it was. */
-static void attach_all(int cgroup_fd, const int prog_fds[HOOKS])
+ * never unfiltered; if an attach fails, put every hook back as it was.
+ * Racing loaders may each add a program to a hook: each then keeps only
+ * the newest of ours (highest id) there, so all racers agree on one. */
+static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
-	int old[HOOKS], h, undo, err;
+	int old[HOOKS], fds[64], h, n, i, newest, err;
+	__u32 ids[64];
 
 	for (h = 0; h < HOOKS; h++) {
-		if (find_ours(cgroup_fd, &hooks[h], &old[h], 1) == 0)
-			old[h] = -1;
-		if (attach_one(cgroup_fd, &hooks[h], prog_fds[h], old[h]) == 0)
+		old[h] = find_ours(cgroup_fd, h, fds, ids) ? fds[0] : -1;
+		if (!attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
+			    old[h]))
 			continue;
 		err = errno;
-		for (undo = h - 1; undo >= 0; undo--) {
-			if (old[undo] < 0)
-				detach_one(cgroup_fd, &hooks[undo], prog_fds[undo]);
-			else if (attach_one(cgroup_fd, &hooks[undo], old[undo],
-					    prog_fds[undo]) < 0)
-				die_errno(hooks[undo].name);
-		}
-		errno = err;
-		die(err == EPERM ? EX_NOPERM_ : EX_OSERR_,
+		for (i = h - 1; i >= 0; i--)
+			if (attach(old[i] < 0 ? BPF_PROG_DETACH :
+						BPF_PROG_ATTACH,
+				   cgroup_fd, i,
+				   old[i] < 0 ? progs[i].prog_fd : old[i],
+				   old[i] < 0 ? -1 : progs[i].prog_fd) < 0)
+				die_errno(hook_names[i]);
+		die(err == EPERM ? EX_NOPERM : EX_OSERR,
 		    "attaching to the %s hook: %s; the cgroup is left as it was",
-		    hooks[h].name, strerror(err));
+		    hook_names[h], strerror(err));
 	}
-}
-
-/* Two loaders racing on one cgroup may both attach fresh programs. Each
- * then keeps only the newest of ours (highest id) on every hook, so all
- * racers converge on one filter. */
-static void settle(int cgroup_fd)
-{
-	int fds[64], n, i, newest, h;
-
 	for (h = 0; h < HOOKS; h++) {
-		n = find_ours(cgroup_fd, &hooks[h], fds, 64);
+		n = find_ours(cgroup_fd, h, fds, ids);
 		for (newest = 0, i = 1; i < n; i++)
-			if (prog_id(fds[i], NULL) > prog_id(fds[newest], NULL))
-				newest = i;
-		for (i = 0; i < n; i++) {
-			if (i != newest)
-				detach_one(cgroup_fd, &hooks[h], fds[i]);
-			close(fds[i]);
-		}
+			newest = ids[i] > ids[newest] ? i : newest;
+		for (i = 0; i < n; i++)
+			if (i != newest &&
+			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1) <
+				    0 &&
+			    errno != ENOENT)
+				die_errno(hook_names[h]);
 	}
 }
 
 static void drop_capabilities(void)
 {
-	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
+	struct __user_cap_data_struct data[2] = { 0 };
 
-	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &header, data) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		die_errno("dropping capabilities");
 	if (data[0].effective | data[0].permitted | data[0].inheritable |
 	    data[1].effective | data[1].permitted | data[1].inheritable)
-		die(EX_OSERR_, "dropping capabilities: some remain");
+		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
-static void report(const struct request *req, const int prog_fds[HOOKS])
+static void report(const struct request *req, const struct bpf_prog_desc *progs)
 {
 	char out[PATH_MAX * 2 + 256], path[PATH_MAX * 2];
-	int len, h;
 
-	if (escape_for_json(req->cgroup, path, sizeof(path)) < 0)
-		die(EX_OSERR_, "reporting: path too long");
-	len = snprintf(out, sizeof(out),
-		       "{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,\"programs\":[",
-		       path, req->n_v4, req->n_v6);
-	for (h = 0; h < HOOKS; h++)
-		len += snprintf(out + len, sizeof(out) - (size_t)len, "%s%u",
-				h ? "," : "", prog_id(prog_fds[h], NULL));
-	len += snprintf(out + len, sizeof(out) - (size_t)len, "]}\n");
-	say(out);
+	escape(req->cgroup, path, sizeof(path), 1); /* always fits */
+	snprintf(
+		out, sizeof(out),
+		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,"
+		"\"programs\":[%u,%u,%u,%u,%u]}\n",
+		path, req->n_v4, req->n_v6, prog_id(progs[0].prog_fd, NULL),
+		prog_id(progs[1].prog_fd, NULL),
+		prog_id(progs[2].prog_fd, NULL),
+		prog_id(progs[3].prog_fd, NULL),
+		prog_id(progs[4].prog_fd, NULL));
+	say(STDOUT_FILENO, out);
 }
 
 int main(int argc, char **argv)
 {
 	const char *sudo_uid = getenv("SUDO_UID");
-	struct request req;
+	uid_t real_uid = getuid();
 	struct filter *skel;
-	int cgroup_fd, prog_fds[HOOKS];
-	uid_t real_uid;
+	struct request req = { .v4 = deny_v4, .v6 = deny_v6 };
+	int cgroup_fd;
 
 	hygiene();
-	real_uid = getuid();
 	confine();
 	parse(argc, argv, &req);
-	cgroup_fd = open_cgroup(req.cgroup);
-	authorize(cgroup_fd, req.cgroup, real_uid, sudo_uid);
-	skel = build(&req);
-	prog_fds[0] = skel->progs.jailai_connect4.prog_fd;
-	prog_fds[1] = skel->progs.jailai_sendmsg4.prog_fd;
-	prog_fds[2] = skel->progs.jailai_connect6.prog_fd;
-	prog_fds[3] = skel->progs.jailai_sendmsg6.prog_fd;
-	prog_fds[4] = skel->progs.jailai_egress.prog_fd;
-	attach_all(cgroup_fd, prog_fds);
-	settle(cgroup_fd);
+	cgroup_fd = open_cgroup(req.cgroup, real_uid, sudo_uid);
+
+	skel = filter__open_and_load();
+	if (!skel)
+		explain_load_failure(errno);
+	fill(skel->maps.deny_v4.map_fd, req.v4, req.n_v4, "filling IPv4 map");
+	fill(skel->maps.deny_v6.map_fd, req.v6, req.n_v6, "filling IPv6 map");
+	/* The skeleton lists the programs in the order of hooks[]. */
+	_Static_assert(sizeof(skel->progs) ==
+			       HOOKS * sizeof(struct bpf_prog_desc),
+		       "one program per hook");
+	attach_all(cgroup_fd, &skel->progs.jailai_connect4);
 	drop_capabilities();
-	report(&req, prog_fds);
+	report(&req, &skel->progs.jailai_connect4);
 	return 0;
 }

@@ -3,6 +3,9 @@
  * Pure validation of jail-ai-ebpf-loader's argv: strings in, results out.
  * No I/O, no exit, no globals, so the same object links into the loader,
  * the unit tests and the fuzzer.
+ *
+ * The checks return NULL for valid input, else a static string saying why
+ * it is not (the loader prints it after the offending argument).
  */
 #ifndef JAIL_AI_VALIDATE_H
 #define JAIL_AI_VALIDATE_H
@@ -26,33 +29,9 @@ struct key_v6 {
 };
 
 struct cidr {
-	int family; /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6; 0 after an error */
 	unsigned int prefixlen;
 	uint8_t addr[16];
-};
-
-enum verdict {
-	V_OK,
-	/* grammar: exit 64 */
-	V_NO_ARGUMENTS,
-	V_UNKNOWN_OPTION,
-	V_UNEXPECTED_ARGUMENT,
-	V_MISSING_VALUE,
-	V_GIVEN_TWICE,
-	V_NO_CGROUP,
-	V_NO_DENY,
-	V_NOT_ALONE,
-	/* data: exit 65 */
-	V_BAD_ADDRESS,
-	V_BAD_PREFIX,
-	V_HOST_BITS,
-	V_TOO_MANY,
-	V_PATH_NOT_ABSOLUTE,
-	V_PATH_OUTSIDE,
-	V_PATH_NOT_CANONICAL,
-	V_PATH_BAD_CHARACTER,
-	V_PATH_TOO_LONG,
-	V_BAD_UID,
 };
 
 enum action { ACT_LOAD, ACT_HELP, ACT_VERSION };
@@ -67,22 +46,28 @@ struct request {
 };
 
 struct parse_error {
-	enum verdict verdict;
+	int exit_code; /* 64: grammar (usage), 65: data */
+	const char *why;
 	const char *option; /* the option concerned, or NULL */
 	const char *value; /* the offending argv entry, or NULL */
-	struct cidr network; /* for V_HOST_BITS: the network meant */
+	struct cidr network; /* family != 0: host bits were set; this is the
+				network the caller probably meant */
 };
 
-enum verdict parse_cidr(const char *text, struct cidr *out);
-enum verdict check_cgroup_path(const char *path);
-enum verdict parse_uid(const char *text, uid_t *out);
-enum verdict parse_args(int argc, char *const argv[], struct request *req,
-			struct parse_error *err);
+/* Host bits set: returns why, and *out is the network meant. Any other
+ * error leaves out->family 0. IPv4-mapped IPv6 comes back as IPv4. */
+const char *parse_cidr(const char *text, struct cidr *out);
+const char *check_cgroup_path(const char *path);
+/* Digits only, no sign, no leading zero, at most max: 0, else -1. */
+int parse_decimal(const char *text, unsigned long long max,
+		  unsigned long long *out);
+/* 0 when argv is valid (req filled), else the exit code (err filled). */
+int parse_args(int argc, char *const argv[], struct request *req,
+	       struct parse_error *err);
 
-const char *verdict_text(enum verdict verdict);
-int verdict_exit_code(enum verdict verdict);
-int format_cidr(const struct cidr *cidr, char *buf, size_t size);
-void escape_for_message(const char *text, char *buf, size_t size);
-int escape_for_json(const char *text, char *buf, size_t size);
+/* json: '"' and '\' get a backslash. Otherwise, for messages: bytes outside
+ * printable ASCII and '\' become \xNN. Either way a text too long for buf
+ * is cut with "..." (size must be at least 8). */
+void escape(const char *text, char *buf, size_t size, int json);
 
 #endif
