@@ -37,7 +37,7 @@ VISUDO_CHECK = $(VISUDO) -c $(if $(IS_ROOT),-O) -P -f
 install: $(BIN) sudoers.d/$(BIN) $(BIN).8
 	$(Q)set -e; umask 022; \
 	case '$(PREFIX)' in \
-	*[!$(PREFIX_CHARACTERS)]*) echo "install: PREFIX may hold only letters, digits and . _ + / - (it becomes part of a sudo rule): '$(PREFIX)'" >&2; exit 1 ;; \
+	*[!$(PREFIX_CHARACTERS)]*) printf "install: PREFIX may hold only letters, digits and . _ + / - (it becomes part of a sudo rule): '%s'\n" '$(PREFIX)' >&2; exit 1 ;; \
 	esac; \
 	if [ -z '$(DESTDIR)' ]; then \
 		have=$$(sudo -V 2>/dev/null | sed -n 's/^Sudo version \([0-9.]*\).*/\1/p'); \
@@ -51,7 +51,7 @@ install: $(BIN) sudoers.d/$(BIN) $(BIN).8
 	sed 's|$(DEFAULT_COMMAND)|$(INSTALL_COMMAND)|g' sudoers.d/$(BIN) >"$$rule"; \
 	chmod 0440 "$$rule"; \
 	if ! $(VISUDO_CHECK) "$$rule" >/dev/null; then \
-		echo "install: visudo rejects the sudo rule for PREFIX '$(PREFIX)'; nothing was installed" >&2; exit 1; \
+		printf "install: visudo rejects the sudo rule for PREFIX '%s'; nothing was installed\n" '$(PREFIX)' >&2; exit 1; \
 	fi; \
 	for dir in '$(INSTALL_SUDOERS_DIR)' '$(DESTDIR)$(PREFIX)/libexec' \
 		'$(DESTDIR)$(PREFIX)/share/man/man8'; do \
