@@ -236,11 +236,11 @@ sudo_refused() {
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$by_root" --deny 192.0.2.1
 	[[ $status -eq 77 ]]
 	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_root: owned by uid 0, not by the caller (uid $MEMBER_UID)" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_root: owned by uid 0, not by uid $MEMBER_UID" ]]
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$by_other" --deny 192.0.2.1
 	[[ $status -eq 77 ]]
 	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_other: owned by uid $OUTSIDER_UID, not by the caller (uid $MEMBER_UID)" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_other: owned by uid $OUTSIDER_UID, not by uid $MEMBER_UID" ]]
 	[[ $(our_programs "$by_root") -eq 0 ]]
 	[[ $(our_programs "$by_other") -eq 0 ]]
 }
@@ -271,7 +271,7 @@ sudo_refused() {
 		sudo -n "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1 </dev/null
 	[[ $status -eq 77 ]]
 	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $cg: owned by uid 0, not by the caller (uid $MEMBER_UID)" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $cg: owned by uid 0, not by uid $MEMBER_UID" ]]
 	[[ $(our_programs "$cg") -eq 0 ]]
 }
 
