@@ -5,6 +5,8 @@
 # also when a test fails. Every name made here starts with "jt-" and the PID
 # of the bats process, so parallel runs and stale leftovers never collide.
 
+bats_require_minimum_version 1.5.0
+
 PROJECT_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 LOADER="$PROJECT_ROOT/jail-ai-ebpf-loader"
 TEST_BIN="$PROJECT_ROOT/build/test"
@@ -32,6 +34,9 @@ require_privileged() {
 	[[ -x "$LOADER" ]] || { cannot_run "loader not built (run make)"; return; }
 }
 
+# What a test made is recorded in files, not only in variables, because
+# cg=$(make_cgroup) runs in a subshell whose variables are lost.
+_made_list() { echo "${BATS_TEST_TMPDIR:-/tmp}/.made-$1"; }
 _made_cgroups=()
 _made_netns=()
 _started_pids=()
@@ -40,15 +45,17 @@ _started_pids=()
 make_cgroup() {
 	local path="$CG2/$TAG${1:+/$1}"
 	mkdir -p "$path"
-	_made_cgroups+=("$path")
+	_made_cgroups+=("$CG2/$TAG" "$path")
+	printf '%s\n' "$CG2/$TAG" "$path" >>"$(_made_list cgroups)"
 	echo "$path"
 }
 
-# make_netns: a network namespace with lo up and test addresses on lo.
+# make_netns: a network namespace with lo up; prints its name.
 make_netns() {
 	local ns="$TAG"
 	ip netns add "$ns"
 	_made_netns+=("$ns")
+	echo "$ns" >>"$(_made_list netns)"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }
@@ -69,6 +76,9 @@ cleanup_made() {
 		wait "$pid" 2>/dev/null
 	done
 	_started_pids=()
+	[[ -f "$(_made_list cgroups)" ]] && mapfile -t -O "${#_made_cgroups[@]}" _made_cgroups <"$(_made_list cgroups)"
+	[[ -f "$(_made_list netns)" ]] && mapfile -t -O "${#_made_netns[@]}" _made_netns <"$(_made_list netns)"
+	rm -f "$(_made_list cgroups)" "$(_made_list netns)"
 	for ((i = ${#_made_cgroups[@]} - 1; i >= 0; i--)); do
 		path="${_made_cgroups[$i]}"
 		[[ -d "$path" ]] || continue
@@ -91,9 +101,7 @@ cleanup_made() {
 
 # run_loader ARGS...: run the loader, stdout in $output, stderr in $stderr.
 run_loader() {
-	local errfile="$BATS_TEST_TMPDIR/stderr"
-	run "$LOADER" "$@" 2>"$errfile"
-	stderr="$(cat "$errfile")"
+	run --separate-stderr "$LOADER" "$@"
 }
 
 # Wait until command "$@" succeeds, up to ~5 s.
