@@ -108,8 +108,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 3; i + 1 < argc; i += 2)
-		if (strcmp(argv[i], "--deny") != 0 || !parse(argv[i + 1], &n_v4, &n_v6)) {
-			fprintf(stderr, "floor: bad argument %s\n", argv[i + 1]);
+		if (strcmp(argv[i], "--deny") != 0 ||
+		    !parse(argv[i + 1], &n_v4, &n_v6)) {
+			fprintf(stderr, "floor: bad argument %s\n",
+				argv[i + 1]);
 			return 2;
 		}
 	cgroup_fd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -121,10 +123,15 @@ int main(int argc, char **argv)
 	memset(values, 1, sizeof(values));
 	fill(skel->maps.deny_v4.map_fd, deny_v4, n_v4);
 	fill(skel->maps.deny_v6.map_fd, deny_v6, n_v6);
-	attach(cgroup_fd, skel->progs.jailai_connect4.prog_fd, BPF_CGROUP_INET4_CONNECT);
-	attach(cgroup_fd, skel->progs.jailai_sendmsg4.prog_fd, BPF_CGROUP_UDP4_SENDMSG);
-	attach(cgroup_fd, skel->progs.jailai_connect6.prog_fd, BPF_CGROUP_INET6_CONNECT);
-	attach(cgroup_fd, skel->progs.jailai_sendmsg6.prog_fd, BPF_CGROUP_UDP6_SENDMSG);
-	attach(cgroup_fd, skel->progs.jailai_egress.prog_fd, BPF_CGROUP_INET_EGRESS);
+	attach(cgroup_fd, skel->progs.jailai_connect4.prog_fd,
+	       BPF_CGROUP_INET4_CONNECT);
+	attach(cgroup_fd, skel->progs.jailai_sendmsg4.prog_fd,
+	       BPF_CGROUP_UDP4_SENDMSG);
+	attach(cgroup_fd, skel->progs.jailai_connect6.prog_fd,
+	       BPF_CGROUP_INET6_CONNECT);
+	attach(cgroup_fd, skel->progs.jailai_sendmsg6.prog_fd,
+	       BPF_CGROUP_UDP6_SENDMSG);
+	attach(cgroup_fd, skel->progs.jailai_egress.prog_fd,
+	       BPF_CGROUP_INET_EGRESS);
 	return 0;
 }

@@ -44,7 +44,8 @@ static int batch_line(FILE *out, const char *mapdir, const char *addr)
 	memcpy(key, &prefixlen, sizeof(prefixlen));
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, key + 4) != 1)
 		return -1;
-	fprintf(out, "map update pinned %s/deny_%s key", mapdir, v6 ? "v6" : "v4");
+	fprintf(out, "map update pinned %s/deny_%s key", mapdir,
+		v6 ? "v6" : "v4");
 	for (i = 0; i < 4 + len; i++)
 		fprintf(out, " %u", key[i]);
 	fprintf(out, " value 1\n");

@@ -37,26 +37,33 @@
 
 struct bench_case {
 	char label[64];
+	char *text; /* the spec file; argv points into it */
 	char **argv;
 	size_t cgroup_slot[4]; /* argv indexes holding "@CGROUP@" */
 	size_t n_slots;
 };
 
-static const enum bpf_attach_type hooks[] = {
-	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
-	BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP6_SENDMSG,
-	BPF_CGROUP_INET_EGRESS,
+static const struct {
+	enum bpf_attach_type type;
+	const char *name;
+} hooks[] = {
+	{ BPF_CGROUP_INET4_CONNECT, "connect4" },
+	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" },
+	{ BPF_CGROUP_INET6_CONNECT, "connect6" },
+	{ BPF_CGROUP_UDP6_SENDMSG, "sendmsg6" },
+	{ BPF_CGROUP_INET_EGRESS, "egress" },
 };
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
+								...)
 {
 	va_list ap;
 
-	fputs("latency: ", stderr);
+	(void)fputs("latency: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	(void)fputc('\n', stderr);
 	exit(1);
 }
 
@@ -73,25 +80,30 @@ static char *slurp(const char *path, size_t *size)
 	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
 		die("%s: read failed", path);
 	buf[len] = '\0';
-	fclose(f);
+	(void)fclose(f);
 	*size = (size_t)len;
 	return buf;
 }
 
-static void load_case(struct bench_case *c, const char *arg)
+static struct bench_case *load_case(const char *arg)
 {
+	struct bench_case *c = calloc(1, sizeof(*c));
 	const char *eq = strchr(arg, '=');
 	size_t size, n = 0;
 	char *text, *line, *save = NULL;
 
+	if (!c)
+		die("out of memory");
 	if (!eq || (size_t)(eq - arg) >= sizeof(c->label))
 		die("bad case %s (want LABEL=SPECFILE)", arg);
 	memcpy(c->label, arg, (size_t)(eq - arg));
 	c->label[eq - arg] = '\0';
-	text = slurp(eq + 1, &size);
+	text = c->text = slurp(eq + 1, &size);
 	c->argv = calloc(size / 2 + 2, sizeof(char *));
-	if (!c->argv)
+	if (!c->argv) {
+		free(text);
 		die("out of memory");
+	}
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strcmp(line, "@CGROUP@") == 0) {
@@ -103,6 +115,7 @@ static void load_case(struct bench_case *c, const char *arg)
 	}
 	if (n == 0)
 		die("%s: empty spec", arg);
+	return c;
 }
 
 static double now_ms(void)
@@ -127,13 +140,15 @@ static const char *check_attached(const char *cgroup)
 	for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
 		memset(&attr, 0, sizeof(attr));
 		attr.query.target_fd = (__u32)fd;
-		attr.query.attach_type = hooks[h];
+		attr.query.attach_type = hooks[h].type;
 		attr.query.prog_ids = (__u64)(unsigned long)ids;
 		attr.query.prog_cnt = 8;
-		if (syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0 ||
+		if (syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) <
+			    0 ||
 		    attr.query.prog_cnt != 1) {
-			snprintf(why, sizeof(why), "hook %d has %u programs",
-				 (int)hooks[h], attr.query.prog_cnt);
+			snprintf(why, sizeof(why),
+				 "the %s hook has %u programs", hooks[h].name,
+				 attr.query.prog_cnt);
 			close(fd);
 			return why;
 		}
@@ -145,8 +160,10 @@ static const char *check_attached(const char *cgroup)
 static void run_case(struct bench_case *c, const char *cgroup, int round,
 		     FILE *raw)
 {
-	static char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				      "LC_ALL=C", NULL };
+	static char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"LC_ALL=C", NULL
+	};
 	posix_spawn_file_actions_t actions;
 	const char *why;
 	double start, end;
@@ -170,7 +187,8 @@ static void run_case(struct bench_case *c, const char *cgroup, int round,
 
 	posix_spawn_file_actions_destroy(&actions);
 	if (err)
-		die("%s: cannot run %s: %s", c->label, c->argv[0], strerror(err));
+		die("%s: cannot run %s: %s", c->label, c->argv[0],
+		    strerror(err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		rmdir(cgroup);
 		die("%s, round %d: %s %s %d", c->label, round, c->argv[0],
@@ -185,7 +203,7 @@ static void run_case(struct bench_case *c, const char *cgroup, int round,
 	if (round >= 0)
 		fprintf(raw, "lat.%s %d %.4f\n", c->label, round, end - start);
 	/* removing the cgroup frees the programs and maps in the background */
-	nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
 }
 
 /* xorshift64: a fixed, reproducible sequence; quality is beside the point */
@@ -201,25 +219,28 @@ static size_t next_random(size_t bound)
 
 int main(int argc, char **argv)
 {
-	int order[MAX_CASES], swap;
+	int order[MAX_CASES] = { 0 }, swap;
+	char *end;
+	long rounds_arg;
 	size_t k;
-	static struct bench_case cases[MAX_CASES];
+	struct bench_case *cases[MAX_CASES];
 	char cgroup[4096];
 	int rounds, n, r, j;
 	FILE *raw;
 
 	if (argc < 5 || argc - 4 > MAX_CASES)
 		die("usage: latency ROUNDS CGPARENT RAWOUT LABEL=SPEC...");
-	rounds = atoi(argv[1]);
-	if (rounds < 1)
-		die("ROUNDS must be positive");
+	rounds_arg = strtol(argv[1], &end, 10);
+	if (*end || rounds_arg < 1 || rounds_arg > 10000)
+		die("ROUNDS must be 1..10000");
+	rounds = (int)rounds_arg;
 	snprintf(cgroup, sizeof(cgroup), "%s/run", argv[2]);
 	raw = fopen(argv[3], "a");
 	if (!raw)
 		die("%s: %s", argv[3], strerror(errno));
 	n = argc - 4;
 	for (j = 0; j < n; j++)
-		load_case(&cases[j], argv[j + 4]);
+		cases[j] = load_case(argv[j + 4]);
 	for (j = 0; j < n; j++)
 		order[j] = j;
 	for (r = -1; r < rounds; r++) {
@@ -230,8 +251,9 @@ int main(int argc, char **argv)
 			order[k] = swap;
 		}
 		for (j = 0; j < n; j++)
-			run_case(&cases[order[j]], cgroup, r, raw);
-		fflush(raw);
+			run_case(cases[order[j]], cgroup, r, raw);
+		if (fflush(raw))
+			die("%s: %s", argv[3], strerror(errno));
 	}
 	if (fclose(raw))
 		die("%s: %s", argv[3], strerror(errno));

@@ -56,8 +56,10 @@ static struct sockaddr_in address(const char *addr, const char *port)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short)p);
-	if (*end || p == 0 || p > 65535 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "netload: bad address %s port %s\n", addr, port);
+	if (*end || p == 0 || p > 65535 ||
+	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "netload: bad address %s port %s\n", addr,
+			port);
 		exit(2);
 	}
 	return sin;
@@ -67,12 +69,13 @@ static int listener(const struct sockaddr_in *sin)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 ||
 	    listen(fd, 65535) < 0)
 		fail("listen");
-	printf("ready\n");
-	fflush(stdout);
+	if (printf("ready\n") < 0 || fflush(stdout))
+		fail("stdout");
 	return fd;
 }
 
@@ -135,7 +138,8 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 		fd = connect_to(sin);
 		if (fd < 0)
 			fail("connect");
-		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) < 0)
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset,
+			       sizeof(reset)) < 0)
 			fail("SO_LINGER");
 		close(fd);
 		count++;
@@ -191,7 +195,8 @@ int main(int argc, char **argv)
 
 	if (argc < 4)
 		goto usage;
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fail("signal");
 	sin = address(argv[2], argv[3]);
 	if (argc == 5) {
 		seconds = strtod(argv[4], NULL);
@@ -212,7 +217,8 @@ int main(int argc, char **argv)
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr, "usage: netload accept-server|sink-server|probe ADDR PORT\n"
-			"       netload connect|stream ADDR PORT SECONDS\n");
+	fprintf(stderr,
+		"usage: netload accept-server|sink-server|probe ADDR PORT\n"
+		"       netload connect|stream ADDR PORT SECONDS\n");
 	return 2;
 }

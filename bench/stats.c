@@ -60,9 +60,9 @@ static double sign_test(size_t above, size_t below)
 
 static void load(const char *path, const char *key, struct series *s)
 {
-	char k[128];
+	char line[256], k[128], *end;
 	double v;
-	int r;
+	long r;
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
@@ -70,12 +70,22 @@ static void load(const char *path, const char *key, struct series *s)
 		exit(1);
 	}
 	s->n = 0;
-	while (fscanf(f, "%127s %d %lf", k, &r, &v) == 3)
-		if (strcmp(k, key) == 0 && s->n < MAX_VALUES) {
-			s->rounds[s->n] = r;
-			s->values[s->n++] = v;
-		}
-	fclose(f);
+	while (fgets(line, sizeof(line), f)) {
+		end = strchr(line, ' ');
+		if (!end || (size_t)(end - line) >= sizeof(k))
+			continue;
+		memcpy(k, line, (size_t)(end - line));
+		k[end - line] = '\0';
+		if (strcmp(k, key) != 0 || s->n == MAX_VALUES)
+			continue;
+		r = strtol(end + 1, &end, 10);
+		v = strtod(end, &end);
+		if (*end != '\n' && *end != '\0')
+			continue;
+		s->rounds[s->n] = (int)r;
+		s->values[s->n++] = v;
+	}
+	(void)fclose(f);
 	if (s->n == 0) {
 		fprintf(stderr, "stats: no values for %s\n", key);
 		exit(1);
@@ -100,9 +110,11 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[2], "q") == 0) {
 		load(argv[1], argv[3], &a);
 		qsort(a.values, a.n, sizeof(double), compare);
-		printf("%zu %g %g %g %g %g\n", a.n, quantile(a.values, a.n, 0.5),
-		       quantile(a.values, a.n, 0.25), quantile(a.values, a.n, 0.75),
-		       a.values[0], a.values[a.n - 1]);
+		printf("%zu %g %g %g %g %g\n", a.n,
+		       quantile(a.values, a.n, 0.5),
+		       quantile(a.values, a.n, 0.25),
+		       quantile(a.values, a.n, 0.75), a.values[0],
+		       a.values[a.n - 1]);
 		return 0;
 	}
 	if (argc == 5 && strcmp(argv[2], "r") == 0) {
@@ -110,7 +122,8 @@ int main(int argc, char **argv)
 		load(argv[1], argv[4], &b);
 		for (i = 0; i < a.n; i++)
 			for (j = 0; j < b.n; j++)
-				if (a.rounds[i] == b.rounds[j] && b.values[j] != 0) {
+				if (a.rounds[i] == b.rounds[j] &&
+				    b.values[j] != 0) {
 					ratios[n++] = a.values[i] / b.values[j];
 					break;
 				}
