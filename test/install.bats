@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 NAME=jail-ai-ebpf-loader
-REAL_FILES=(/usr/local/libexec/$NAME /etc/sudoers.d/$NAME /usr/local/share/man/man8/$NAME.8)
+REAL_FILES=("/usr/local/libexec/$NAME" "/etc/sudoers.d/$NAME" "/usr/local/share/man/man8/$NAME.8")
 LOCK=/run/lock/jail-ai-ebpf-loader-install-test
 
 setup() {
@@ -19,7 +19,7 @@ setup() {
 	command -v visudo >/dev/null || { cannot_run "visudo is missing"; return; }
 	DEST="$BATS_TEST_TMPDIR/dest"
 	mkdir "$DEST"
-	_installed_for_real= _made_dirs=() _made_group=
+	_installed_for_real='' _made_dirs=() _made_group=''
 }
 
 teardown() {
@@ -194,7 +194,7 @@ EOF
 		[[ ! -e $file ]]
 	done
 	visudo -c >/dev/null
-	_installed_for_real=
+	_installed_for_real=''
 }
 
 @test "make group creates group jail-ai only when asked, and says so when it exists" {

@@ -39,7 +39,7 @@ sudo_at_least() {
 make_sudo_fixture() {
 	GROUP="$TAG-g" MEMBER="$TAG-m" OUTSIDER="$TAG-n"
 	DROPIN="/etc/sudoers.d/$TAG" # no "." or "~": sudo reads it
-	_made_group= _made_users=() _made_dropin= _made_bindir=
+	_made_group='' _made_users=() _made_dropin='' _made_bindir=''
 
 	groupadd "$GROUP"
 	_made_group=$GROUP
@@ -83,7 +83,7 @@ remove_sudo_fixture() {
 	done
 	[[ -n ${_made_group:-} ]] && groupdel "$_made_group" 2>/dev/null
 	[[ -n ${_made_bindir:-} ]] && rm -rf "$_made_bindir"
-	_made_dropin= _made_users=() _made_group= _made_bindir=
+	_made_dropin='' _made_users=() _made_group='' _made_bindir=''
 	return 0
 }
 
@@ -107,6 +107,7 @@ cgroup_owned_by() {
 jailed_connect() {
 	(
 		echo "$BASHPID" >"$1/cgroup.procs"
+		# shellcheck disable=SC2016 # expanded by the inner bash
 		exec nsenter --net="/run/netns/$2" \
 			bash -c 'exec 3<>"/dev/tcp/$0/9" && echo connected' "$3"
 	) 2>&1
@@ -162,6 +163,7 @@ sudo_refused() {
 	regex=$(sed -n "s|^%jail-ai .* $DEFAULT_COMMAND ||p" "$DROPIN_SOURCE")
 	[[ ${#regex} -le 1024 ]]
 	[[ $regex == ^*$ ]]
+	# shellcheck disable=SC2001 # a regex, not a plain replacement
 	[[ -z $(sed -e 's/\[[^]]*\]//g' <<<"$regex" | tr -d -c '.') ]]
 }
 
