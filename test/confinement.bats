@@ -40,10 +40,7 @@ setup() {
 		[[ -f $TEST_BIN/shim-$shim.so ]] ||
 			{ cannot_run "build/test/shim-$shim.so missing (make test-helpers)"; return; }
 	done
-	# Not CG=$(make_cgroup): in a subshell it would not be remembered for
-	# cleanup_made.
-	make_cgroup >"$BATS_TEST_TMPDIR/cgroup"
-	CG=$(<"$BATS_TEST_TMPDIR/cgroup")
+	CG=$(make_cgroup)
 	TRACE=$BATS_TEST_TMPDIR/trace
 }
 
