@@ -5,15 +5,20 @@
  *   netload accept-server ADDR PORT   accept and close at once, forever
  *   netload sink-server ADDR PORT     read each connection to EOF, forever
  *   netload connect ADDR PORT SECS    connect()+close() in a loop; prints
- *                                     connections per second
+ *                                     connections per second, and the
+ *                                     client's CPU microseconds per connect
  *   netload stream ADDR PORT SECS     send for SECS, then wait until the
  *                                     server has read everything; prints
- *                                     MB/s (10^6 bytes per second)
+ *                                     MB/s (10^6 bytes per second), and the
+ *                                     client's CPU milliseconds per GB
  *   netload probe ADDR PORT           one connect(); prints "ok" or the
  *                                     errno name (EPERM, ECONNREFUSED...)
  *
  * Servers print "ready" once listening. Clients time themselves with
- * CLOCK_MONOTONIC, so how they were started does not count. The connect
+ * CLOCK_MONOTONIC, so how they were started does not count. Their CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID: the scheduler's exact runtime, including the
+ * hooks and the loopback softirq work done in the client's context) hardly
+ * depends on what else the machine runs, unlike rates on a busy machine. The connect
  * loop closes with SO_LINGER 0 (a reset, no TIME_WAIT), so a second of
  * connects never runs out of ports. Any failure exits non-zero.
  */
@@ -39,12 +44,22 @@ __attribute__((noreturn)) static void fail(const char *what)
 	exit(1);
 }
 
-static double now(void)
+static double seconds_of(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return seconds_of(CLOCK_MONOTONIC);
+}
+
+static double cpu_now(void)
+{
+	return seconds_of(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static struct sockaddr_in address(const char *addr, const char *port)
@@ -130,7 +145,7 @@ static int connect_to(const struct sockaddr_in *sin)
 static void connect_rate(const struct sockaddr_in *sin, double seconds)
 {
 	struct linger reset = { .l_onoff = 1, .l_linger = 0 };
-	double start = now(), end;
+	double start = now(), cpu_start = cpu_now(), end;
 	unsigned long count = 0;
 	int fd;
 
@@ -145,12 +160,13 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 		count++;
 		end = now();
 	} while (end - start < seconds);
-	printf("%.1f\n", (double)count / (end - start));
+	printf("%.1f %.3f\n", (double)count / (end - start),
+	       (cpu_now() - cpu_start) * 1e6 / (double)count);
 }
 
 static void stream(const struct sockaddr_in *sin, double seconds)
 {
-	double start, end;
+	double start, cpu_start, end;
 	unsigned long long sent = 0;
 	ssize_t n;
 	int fd = connect_to(sin);
@@ -158,6 +174,7 @@ static void stream(const struct sockaddr_in *sin, double seconds)
 	if (fd < 0)
 		fail("connect");
 	start = now();
+	cpu_start = cpu_now();
 	do {
 		n = write(fd, buffer, sizeof(buffer));
 		if (n < 0 && errno != EINTR)
@@ -173,7 +190,8 @@ static void stream(const struct sockaddr_in *sin, double seconds)
 			fail("read");
 	end = now();
 	close(fd);
-	printf("%.1f\n", (double)sent / (end - start) / 1e6);
+	printf("%.1f %.3f\n", (double)sent / (end - start) / 1e6,
+	       (cpu_now() - cpu_start) * 1e3 / ((double)sent / 1e9));
 }
 
 static void probe(const struct sockaddr_in *sin)

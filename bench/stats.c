@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * stats RAW q KEY        prints "N MEDIAN P25 P75 MIN MAX" of KEY's values
- * stats RAW r KEYA KEYB  prints "RATIO P25 P75 N P": RATIO is the ratio of
- *                        the medians of A and B; P25 and P75 are the
- *                        quartiles of the per-round ratios A/B (pairs from
- *                        the same interleaved round), N the number of
- *                        pairs, P the two-sided sign test's p-value for
- *                        "A and B differ" (ties dropped): small P means
- *                        the difference is measurable
+ * stats RAW r KEYA KEYB  prints "RATIO PAIRED LO HI N P": RATIO is the ratio
+ *                        of the medians of A and B; PAIRED the median of
+ *                        the per-round ratios A/B (pairs from the same
+ *                        interleaved round), LO..HI its distribution-free
+ *                        95% confidence interval (order statistics), N the
+ *                        number of pairs, P the two-sided sign test's
+ *                        p-value for "A and B differ" (ties dropped):
+ *                        small P means the difference is measurable
  *
  * RAW holds lines "KEY ROUND VALUE". Quantiles interpolate linearly
  * between order statistics (Hyndman-Fan type 7, as R and numpy default).
@@ -41,21 +42,39 @@ static double quantile(const double *sorted, size_t n, double q)
 	return sorted[i] + (pos - (double)i) * (sorted[i + 1] - sorted[i]);
 }
 
-/* P(X <= k) + P(X >= n - k) for X ~ Binomial(n, 1/2), k <= n / 2 */
-static double sign_test(size_t above, size_t below)
+/* P(X <= k) for X ~ Binomial(n, 1/2) */
+static double binomial_cdf(size_t n, size_t k)
 {
-	size_t n = above + below, k = above < below ? above : below, i;
-	double term = 1, tail = 0;
+	double term = 1, sum = 0;
+	size_t i;
 
-	if (n == 0)
-		return 1;
 	for (i = 0; i < n; i++)
 		term /= 2;
-	for (i = 0; i <= k; i++) {
-		tail += term;
+	for (i = 0; i <= k && i <= n; i++) {
+		sum += term;
 		term = term * (double)(n - i) / (double)(i + 1);
 	}
-	return 2 * tail > 1 ? 1 : 2 * tail;
+	return sum;
+}
+
+static double sign_test(size_t above, size_t below)
+{
+	size_t n = above + below, k = above < below ? above : below;
+	double p = n ? 2 * binomial_cdf(n, k) : 1;
+
+	return p > 1 ? 1 : p;
+}
+
+/* Index of the lower bound of the median's 95% interval in n sorted
+ * values, 0-based: with x(1..n), the interval is x(k)..x(n+1-k) for the
+ * largest k with P(X <= k - 1) <= 2.5%; for n = 30, x(10)..x(21). */
+static size_t median_interval(size_t n)
+{
+	size_t k = 0;
+
+	while (k + 1 < n / 2 && binomial_cdf(n, k) <= 0.025)
+		k++;
+	return k ? k - 1 : 0;
 }
 
 static void load(const char *path, const char *key, struct series *s)
@@ -105,7 +124,7 @@ int main(int argc, char **argv)
 {
 	static struct series a, b;
 	static double ratios[MAX_VALUES];
-	size_t i, j, n = 0, above = 0, below = 0;
+	size_t i, j, n = 0, above = 0, below = 0, lo;
 
 	if (argc == 4 && strcmp(argv[2], "q") == 0) {
 		load(argv[1], argv[3], &a);
@@ -136,9 +155,10 @@ int main(int argc, char **argv)
 			below += ratios[i] < 1;
 		}
 		qsort(ratios, n, sizeof(double), compare);
-		printf("%g %g %g %zu %g\n", median_of(&a) / median_of(&b),
-		       quantile(ratios, n, 0.25), quantile(ratios, n, 0.75), n,
-		       sign_test(above, below));
+		lo = median_interval(n);
+		printf("%g %g %g %g %zu %g\n", median_of(&a) / median_of(&b),
+		       quantile(ratios, n, 0.5), ratios[lo], ratios[n - 1 - lo],
+		       n, sign_test(above, below));
 		return 0;
 	}
 	fprintf(stderr, "usage: stats RAW q KEY | stats RAW r KEYA KEYB\n");
