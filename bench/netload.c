@@ -10,7 +10,9 @@
  *   netload stream ADDR PORT SECS     send for SECS, then wait until the
  *                                     server has read everything; prints
  *                                     MB/s (10^6 bytes per second), and the
- *                                     client's CPU milliseconds per GB
+ *                                     CPU milliseconds per GB of client
+ *                                     and server together (the loopback's
+ *                                     receive work lands on either side)
  *   netload probe ADDR PORT           one connect(); prints "ok" or the
  *                                     errno name (EPERM, ECONNREFUSED...)
  *
@@ -107,9 +109,11 @@ static void accept_server(const struct sockaddr_in *sin)
 	}
 }
 
+/* Tells each client, before closing, the CPU time it took to read all. */
 static void sink_server(const struct sockaddr_in *sin)
 {
 	int fd = listener(sin), conn;
+	double cpu_start;
 	ssize_t got;
 
 	for (;;) {
@@ -119,9 +123,12 @@ static void sink_server(const struct sockaddr_in *sin)
 				fail("accept");
 			continue;
 		}
+		cpu_start = cpu_now();
 		do
 			got = read(conn, buffer, sizeof(buffer));
 		while (got > 0 || (got < 0 && errno == EINTR));
+		if (got == 0)
+			(void)dprintf(conn, "%.9f\n", cpu_now() - cpu_start);
 		close(conn);
 	}
 }
@@ -166,8 +173,10 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 
 static void stream(const struct sockaddr_in *sin, double seconds)
 {
-	double start, cpu_start, end;
+	double start, cpu_start, end, cpu, server_cpu;
 	unsigned long long sent = 0;
+	char reply[64], *tail;
+	size_t got = 0;
 	ssize_t n;
 	int fd = connect_to(sin);
 
@@ -182,16 +191,29 @@ static void stream(const struct sockaddr_in *sin, double seconds)
 		if (n > 0)
 			sent += (unsigned long long)n;
 	} while (now() - start < seconds);
-	/* the clock stops when the server has read everything and closed */
+	/* the clock stops when the server has read everything: it then
+	 * sends the CPU time that took it, and closes */
 	if (shutdown(fd, SHUT_WR) < 0)
 		fail("shutdown");
-	while ((n = read(fd, buffer, sizeof(buffer))) != 0)
+	while ((n = read(fd, reply + got, sizeof(reply) - 1 - got)) != 0) {
 		if (n < 0 && errno != EINTR)
 			fail("read");
+		if (n > 0)
+			got += (size_t)n;
+		if (got == sizeof(reply) - 1)
+			break;
+	}
 	end = now();
+	cpu = cpu_now() - cpu_start;
 	close(fd);
+	reply[got] = '\0';
+	server_cpu = strtod(reply, &tail);
+	if (tail == reply || *tail != '\n') {
+		fprintf(stderr, "netload: no CPU time from the server\n");
+		exit(1);
+	}
 	printf("%.1f %.3f\n", (double)sent / (end - start) / 1e6,
-	       (cpu_now() - cpu_start) * 1e3 / ((double)sent / 1e9));
+	       (cpu + server_cpu) * 1e3 / ((double)sent / 1e9));
 }
 
 static void probe(const struct sockaddr_in *sin)
