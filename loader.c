@@ -74,13 +74,16 @@ static void say(int fd, const char *text)
 __attribute__((noreturn, format(printf, 2, 3))) static void
 die(int code, const char *fmt, ...)
 {
-	char msg[1024] = PROG ": ";
+	char msg[PATH_MAX + 512] = PROG ": ";
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg + strlen(msg), sizeof(msg) - strlen(msg) - 1, fmt, ap);
+	/* Cut to fit on purpose, keeping the last byte '\0' for the newline. */
+	(void)vsnprintf(msg + strlen(msg), sizeof(msg) - strlen(msg) - 1, fmt,
+			ap);
 	va_end(ap);
-	say(STDERR_FILENO, strcat(msg, "\n"));
+	msg[strlen(msg)] = '\n';
+	say(STDERR_FILENO, msg);
 	_exit(code);
 }
 
@@ -152,9 +155,8 @@ static void parse(int argc, char **argv, struct request *req)
 {
 	char value[256], network[INET6_ADDRSTRLEN], hint[96] = "";
 	struct parse_error err;
-	int code;
+	int code = parse_args(argc, argv, req, &err);
 
-	code = parse_args(argc, argv, req, &err);
 	if (code == 0 && req->action == ACT_LOAD)
 		return;
 	if (code == 0) {
@@ -162,7 +164,10 @@ static void parse(int argc, char **argv, struct request *req)
 		    req->action == ACT_HELP ? usage : PROG " 0.1.0\n");
 		_exit(0);
 	}
-	escape(err.value ? err.value : "", value, sizeof(value), 0);
+	escape(!err.value ? "" :
+	       *err.value ? err.value :
+			    "''",
+	       value, sizeof(value), 0);
 	if (err.network.family &&
 	    inet_ntop(err.network.family, err.network.addr, network,
 		      sizeof(network)))
@@ -174,27 +179,27 @@ static void parse(int argc, char **argv, struct request *req)
 }
 
 /* Walk from "/" with O_NOFOLLOW, so a symlink anywhere is refused, then
- * judge the descriptors: a cgroup2 directory whose parent is in the same
- * cgroup2 hierarchy (so never the root of one), owned by the caller unless
- * the caller is root. Caller: getuid() if non-zero (file-capability
- * install), else SUDO_UID if set, else root. Only sudo sets SUDO_UID and
- * the sudoers rule forbids SETENV, so it cannot be forged. */
+ * judge the descriptor: a cgroup2 directory, not the root of a hierarchy,
+ * owned by the caller unless the caller is root. Caller: getuid() if
+ * non-zero (file-capability install), else SUDO_UID if set, else root.
+ * Only sudo sets SUDO_UID and the sudoers rule forbids SETENV, so it
+ * cannot be forged. */
 static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 {
 	char buf[PATH_MAX], *name, *save = NULL;
-	int parent = -1, fd = openat(AT_FDCWD, "/", OPEN_FLAGS);
-	struct statfs sfs, parent_sfs;
+	int parent, fd = openat(AT_FDCWD, "/", OPEN_FLAGS);
 	unsigned long long uid = caller;
+	struct statfs sfs;
 	struct stat st;
 
 	if (caller == 0 && sudo_uid && parse_decimal(sudo_uid, (uid_t)-2, &uid))
 		die(EX_NOPERM, "SUDO_UID: not a plain decimal user id");
-	strcpy(buf, path);
+	snprintf(buf, sizeof(buf), "%s", path); /* < PATH_MAX: validated */
 	for (name = strtok_r(buf, "/", &save); fd >= 0 && name;
 	     name = strtok_r(NULL, "/", &save)) {
-		close(parent);
 		parent = fd;
 		fd = openat(parent, name, OPEN_FLAGS);
+		close(parent); /* succeeds, so errno stays openat's */
 	}
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
 		die(EX_NOINPUT, "--cgroup %s: %s", path,
@@ -202,19 +207,19 @@ static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 				      "not a directory, or a symbolic link");
 	/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), whose path
 	 * seccomp cannot see: the fstat syscall takes only a descriptor. */
-	if (fd < 0 || fstatfs(fd, &sfs) < 0 ||
-	    fstatfs(parent, &parent_sfs) < 0 || syscall(SYS_fstat, fd, &st) < 0)
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 || syscall(SYS_fstat, fd, &st) < 0)
 		die_errno(path);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
 		die(EX_NOINPUT, "--cgroup %s: not a cgroup v2 directory", path);
-	/* A hierarchy's root is the one cgroup2 directory whose parent is not. */
-	if (parent_sfs.f_type != CGROUP2_SUPER_MAGIC)
+	/* Every cgroup but a hierarchy's root has the file cgroup.type, however
+	 * and wherever the hierarchy is mounted (O_DIRECTORY gives ENOTDIR). */
+	// cppcheck-suppress leakReturnValNotUsed ; we exit at once if it opens
+	if (openat(fd, "cgroup.type", OPEN_FLAGS) >= 0 || errno != ENOTDIR)
 		die(EX_NOPERM, "--cgroup %s: a hierarchy root is refused",
 		    path);
 	if (uid != 0 && st.st_uid != uid)
 		die(EX_NOPERM, "--cgroup %s: owned by uid %u, not by uid %llu",
 		    path, st.st_uid, uid);
-	close(parent);
 	return fd;
 }
 
@@ -225,6 +230,7 @@ __attribute__((noreturn)) static void explain_load_failure(int err)
 {
 	static const __u64 ret1[] = { 0x1000000b7, 0x95 }; /* r0 = 1; exit */
 	union bpf_attr attr = { .prog_type = BPF_PROG_TYPE_SYSCALL,
+				.prog_flags = BPF_F_SLEEPABLE, /* else EINVAL */
 				.insn_cnt = ARRAY_SIZE(ret1),
 				.insns = (__u64)(unsigned long)ret1,
 				.license = (__u64)(unsigned long)"GPL" };
@@ -251,8 +257,7 @@ static void fill(int map_fd, const void *keys, size_t count, const char *what)
 		die_errno(what);
 }
 
-/* The kernel id of a program; its name too, if asked for. */
-static __u32 prog_id(int prog_fd, char *name)
+static struct bpf_prog_info prog_info(int prog_fd)
 {
 	struct bpf_prog_info info = { 0 };
 	union bpf_attr attr = { .info = {
@@ -263,16 +268,13 @@ static __u32 prog_id(int prog_fd, char *name)
 
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
 		die_errno("reading program info");
-	if (name)
-		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
-	return info.id;
+	return info;
 }
 
 /* Open our programs (name prefix "jailai_") attached directly to a hook;
  * ids[] gets their kernel ids. */
 static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 ids[64])
 {
-	char name[BPF_OBJ_NAME_LEN];
 	union bpf_attr attr = { .query = {
 					.target_fd = (__u32)cgroup_fd,
 					.attach_type = hooks[hook],
@@ -290,14 +292,14 @@ static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 ids[64])
 
 		if (fd < 0 && errno != ENOENT) /* ENOENT: freed meanwhile */
 			die_errno(hook_names[hook]);
-		if (fd >= 0 &&
-		    (prog_id(fd, name), strncmp(name, "jailai_", 7) == 0))
+		if (fd >= 0 && !strncmp(prog_info(fd).name, "jailai_", 7))
 			ids[found] = ids[i], fds[found++] = fd;
 	}
 	return found;
 }
 
-/* BPF_PROG_ATTACH (in place of replace_fd if >= 0) or BPF_PROG_DETACH. */
+/* BPF_PROG_ATTACH (in place of replace_fd if >= 0) or BPF_PROG_DETACH;
+ * returns 0 or the errno. */
 static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
 		  int replace_fd)
 {
@@ -311,7 +313,10 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
 	if (cmd == BPF_PROG_ATTACH)
 		attr.attach_flags = BPF_F_ALLOW_MULTI |
 				    (replace_fd >= 0 ? BPF_F_REPLACE : 0);
-	return sys_bpf(cmd, &attr);
+	if (sys_bpf(cmd, &attr) == 0 ||
+	    (cmd == BPF_PROG_DETACH && errno == ENOENT))
+		return 0; /* ENOENT: a racing run detached it already */
+	return errno;
 }
 
 /* Swap our previous program on each hook for the new one, so the cgroup is
@@ -320,21 +325,23 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
  * the newest of ours (highest id) there, so all racers agree on one. */
 static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
-	int old[HOOKS], fds[64], h, n, i, newest, err;
+	int old[HOOKS], fds[64], h, n, i, newest, err = 0, tries = 0;
 	__u32 ids[64];
 
-	for (h = 0; h < HOOKS; h++) {
+	for (h = 0; h < HOOKS && !err; h++) {
 		old[h] = find_ours(cgroup_fd, h, fds, ids) ? fds[0] : -1;
-		if (!attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
-			    old[h]))
-			continue;
-		err = errno;
-		for (i = h - 1; i >= 0; i--)
+		err = attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
+			     old[h]);
+		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
+			err = 0, h--; /* a racer swapped old[h] out: again */
+	}
+	if (err) {
+		for (i = --h - 1; i >= 0; i--)
 			if (attach(old[i] < 0 ? BPF_PROG_DETACH :
 						BPF_PROG_ATTACH,
 				   cgroup_fd, i,
 				   old[i] < 0 ? progs[i].prog_fd : old[i],
-				   old[i] < 0 ? -1 : progs[i].prog_fd) < 0)
+				   old[i] < 0 ? -1 : progs[i].prog_fd))
 				die_errno(hook_names[i]);
 		die(err == EPERM ? EX_NOPERM : EX_OSERR,
 		    "attaching to the %s hook: %s; the cgroup is left as it was",
@@ -346,20 +353,17 @@ static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 			newest = ids[i] > ids[newest] ? i : newest;
 		for (i = 0; i < n; i++)
 			if (i != newest &&
-			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1) <
-				    0 &&
-			    errno != ENOENT)
+			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1))
 				die_errno(hook_names[h]);
 	}
 }
 
 static void drop_capabilities(void)
 {
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3
-	};
+	struct __user_cap_header_struct header = { 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
+	header.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &header, data) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		die_errno("dropping capabilities");
@@ -377,18 +381,15 @@ static void report(const struct request *req, const struct bpf_prog_desc *progs)
 		out, sizeof(out),
 		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,"
 		"\"programs\":[%u,%u,%u,%u,%u]}\n",
-		path, req->n_v4, req->n_v6, prog_id(progs[0].prog_fd, NULL),
-		prog_id(progs[1].prog_fd, NULL),
-		prog_id(progs[2].prog_fd, NULL),
-		prog_id(progs[3].prog_fd, NULL),
-		prog_id(progs[4].prog_fd, NULL));
+		path, req->n_v4, req->n_v6, prog_info(progs[0].prog_fd).id,
+		prog_info(progs[1].prog_fd).id, prog_info(progs[2].prog_fd).id,
+		prog_info(progs[3].prog_fd).id, prog_info(progs[4].prog_fd).id);
 	say(STDOUT_FILENO, out);
 }
 
 int main(int argc, char **argv)
 {
-	const char *sudo_uid = getenv("SUDO_UID");
-	uid_t real_uid = getuid();
+	uid_t real_uid = getuid(); /* before confine(): getuid is not allowed */
 	struct filter *skel;
 	struct request req = { .v4 = deny_v4, .v6 = deny_v6 };
 	int cgroup_fd;
@@ -396,7 +397,7 @@ int main(int argc, char **argv)
 	hygiene();
 	confine();
 	parse(argc, argv, &req);
-	cgroup_fd = open_cgroup(req.cgroup, real_uid, sudo_uid);
+	cgroup_fd = open_cgroup(req.cgroup, real_uid, getenv("SUDO_UID"));
 
 	skel = filter__open_and_load();
 	if (!skel)

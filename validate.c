@@ -16,9 +16,11 @@ int parse_decimal(const char *text, unsigned long long max,
 	*out = 0;
 	if (*p == '\0' || (*p == '0' && p[1] != '\0'))
 		return -1;
-	for (; *p >= '0' && *p <= '9' && *out <= max; p++)
-		*out = *out * 10 + (unsigned long long)(*p - '0');
-	return *p != '\0' || *out > max ? -1 : 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(*out, 10, out) ||
+		    __builtin_add_overflow(*out, *p - '0', out) || *out > max)
+			return -1;
+	return *p != '\0' ? -1 : 0;
 }
 
 const char *parse_cidr(const char *text, struct cidr *out)
@@ -93,10 +95,8 @@ const char *check_cgroup_path(const char *path)
 static int fail(struct parse_error *err, int exit_code, const char *why,
 		const char *option, const char *value)
 {
-	err->exit_code = exit_code;
-	err->why = why;
-	err->option = option;
-	err->value = value;
+	err->exit_code = exit_code, err->why = why;
+	err->option = option, err->value = value;
 	return exit_code;
 }
 
@@ -104,6 +104,7 @@ static const char *add_deny(struct request *req, const char *text,
 			    struct cidr *c)
 {
 	const char *why = parse_cidr(text, c);
+	uint32_t prefixlen = c->prefixlen; /* after parse_cidr() above */
 	uint8_t *key;
 
 	if (why)
@@ -112,7 +113,7 @@ static const char *add_deny(struct request *req, const char *text,
 		return c->family = 0, "too many entries (at most 16384)";
 	key = c->family == AF_INET ? (uint8_t *)&req->v4[req->n_v4++] :
 				     (uint8_t *)&req->v6[req->n_v6++];
-	memcpy(key, &(uint32_t){ c->prefixlen }, sizeof(uint32_t));
+	memcpy(key, &prefixlen, sizeof(prefixlen));
 	memcpy(key + sizeof(uint32_t), c->addr, c->family == AF_INET ? 4 : 16);
 	c->family = 0; /* scratch: only a host-bits error leaves it set */
 	return NULL;
