@@ -16,6 +16,8 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)
 
 bench-programs: $(BIN) $(BENCH_PROGS)
 
+# Like check: deps first, then (recursively, so never in parallel with deps)
+# the loader $(BIN) and the bench programs, then the run.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-programs
 	$(Q)./bench/run
