@@ -1,0 +1,376 @@
+#!/usr/bin/env bats
+# In-place replacement (DESIGN.md §4 step 6): a rerun on a cgroup swaps each
+# of our programs for the new one with BPF_F_REPLACE, so there is never a
+# moment without a filter, never more than one of ours per hook, the last
+# run's list is the one in force, and programs of others stay as they were.
+#
+# Traffic is real: UDP datagrams from a process in the test cgroup, inside a
+# network namespace made here, to documentation addresses on its lo, counted
+# by sinks that run in the namespace but outside the filtered cgroup.
+
+load helpers
+
+PORT=9000
+ONE_EACH='{"cgroup_inet4_connect":1,"cgroup_inet6_connect":1,"cgroup_inet_egress":1,"cgroup_udp4_sendmsg":1,"cgroup_udp6_sendmsg":1}'
+
+setup() {
+	require_privileged
+	command -v jq >/dev/null || cannot_run "needs jq"
+	[[ -x $TEST_BIN/udpflood && -x $TEST_BIN/udpsink && -x $TEST_BIN/fillhook ]] ||
+		cannot_run "test helpers not built (make test-helpers)"
+	unset SUDO_UID # a developer's "sudo make check" sets it
+}
+
+teardown() {
+	cleanup_made
+}
+
+# made VAR MAKER ARGS...: run a make_* helper in this shell, so that what it
+# records for teardown in shell variables survives (in $(...) it would be
+# lost with the subshell), and store what it printed in VAR.
+made() {
+	local -n made_var="$1"
+	shift
+	"$@" >"$BATS_TEST_TMPDIR/made"
+	made_var="$(<"$BATS_TEST_TMPDIR/made")"
+}
+
+# run_capture CMD...: like bats' run, with stderr apart in $stderr. Not
+# "run --separate-stderr": in bats 1.8 any flag to run clobbers a variable
+# named i in the caller (bats_version_lt loops over a non-local i).
+run_capture() {
+	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
+	set +eET
+	output="$("$@" 2>"$errfile")"
+	status=$?
+	set "-$flags"
+	stderr="$(<"$errfile")"
+}
+
+# load_ok CG ARGS...: run the loader on CG, insist on success; $ids then
+# holds the JSON array of the five program ids it reported.
+load_ok() {
+	local cg="$1"
+	shift
+	run_capture "$LOADER" --cgroup "$cg" "$@"
+	[[ $status -eq 0 && -z "$stderr" ]] ||
+		{ echo "loader $*: exit $status: $stderr"; return 1; }
+	ids="$(jq -c .programs <<<"$output")"
+	[[ "$ids" =~ ^\[[0-9]+(,[0-9]+){4}\]$ ]] || { echo "reply: $output"; return 1; }
+}
+
+# All programs attached directly to cgroup $1, in kernel order per hook.
+attached() {
+	bpftool -j cgroup show "$1" | jq -cs 'add // [] | map({id, attach_type, attach_flags, name})'
+}
+
+# How many of ours each hook of cgroup $1 carries.
+ours_per_hook() {
+	bpftool -j cgroup show "$1" | jq -cSs 'add // [] |
+		map(select(.name | startswith("jailai_")) | .attach_type) |
+		group_by(.) | map({(.[0]): length}) | add // {}'
+}
+
+# Ids of ours in force on cgroup $1, in the loader's hook order.
+in_force() {
+	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
+		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
+		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
+		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
+}
+
+# The single filter of ours on cgroup $1 is exactly the programs $2 (JSON).
+assert_in_force() {
+	local per_hook now
+	per_hook="$(ours_per_hook "$1")"
+	[[ "$per_hook" == "$ONE_EACH" ]] ||
+		{ echo "ours per hook: $per_hook"; attached "$1"; return 1; }
+	now="$(in_force "$1")"
+	[[ "$now" == "$2" ]] || { echo "in force: $now, expected $2"; return 1; }
+}
+
+# net_up ADDR...: the test's namespace ($ns) with ADDR... on its lo.
+net_up() {
+	local addr
+	made ns make_netns
+	for addr in "$@"; do
+		if [[ $addr == *:* ]]; then
+			ip -n "$ns" addr add "$addr/128" dev lo nodad
+		else
+			ip -n "$ns" addr add "$addr/32" dev lo
+		fi
+	done
+}
+
+# jailed CG CMD...: CMD inside cgroup CG and the namespace $ns.
+jailed() {
+	local cg="$1"
+	shift
+	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@")
+}
+
+# jailed_bg CG NAME CMD...: jailed in the background, output to file NAME;
+# its PID in file NAME.pid.
+jailed_bg() {
+	local cg="$1" out="$BATS_TEST_TMPDIR/$2"
+	shift 2
+	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@") \
+		</dev/null >"$out" 2>&1 3>&- &
+	remember_pid $!
+	echo $! >"$out.pid"
+}
+
+# start_sink NAME ADDR: count datagrams to ADDR:PORT in $ns, outside any
+# filtered cgroup.
+start_sink() {
+	local out="$BATS_TEST_TMPDIR/sink-$1"
+	nsenter --net="/run/netns/$ns" "$TEST_BIN/udpsink" "$2" "$PORT" \
+		</dev/null >"$out" 2>&1 3>&- &
+	remember_pid $!
+	echo $! >"$out.pid"
+	eventually grep -qsx ready "$out" || { cat "$out"; return 1; }
+}
+
+# stop NAME: end background process NAME (SIGTERM), wait for it (so not in
+# a $(...) subshell, where it is no child), and set $result to its last line.
+stop() {
+	local out="$BATS_TEST_TMPDIR/$1" pid
+	pid="$(<"$out.pid")"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	result="$(tail -n 1 "$out")"
+}
+
+# send CG ADDR: one datagram from CG to ADDR:PORT; 0 sent, 77 EPERM.
+send() {
+	run_capture jailed "$1" "$TEST_BIN/udpflood" send "$2" "$PORT"
+}
+
+refused() {
+	send "$1" "$2"
+	[[ $status -eq 77 && "$stderr" == "sendto: Operation not permitted" ]] ||
+		{ echo "to $2: exit $status: $stderr (expected EPERM)"; return 1; }
+}
+
+delivered() {
+	send "$1" "$2"
+	[[ $status -eq 0 ]] || { echo "to $2: exit $status: $stderr (expected sent)"; return 1; }
+}
+
+not_loaded() {
+	! bpftool prog show id "$1" >/dev/null 2>&1
+}
+
+@test "after 100 reruns every hook carries exactly one of ours: the last run's" {
+	local cg i first id
+	made cg make_cgroup
+	for ((i = 1; i <= 100; i++)); do
+		load_ok "$cg" --deny "192.0.2.$i" --deny "2001:db8::$i" || {
+			echo "run $i failed"
+			return 1
+		}
+		[[ $i -gt 1 ]] || first="$ids"
+	done
+	assert_in_force "$cg" "$ids"
+	[[ "$(attached "$cg" | jq length)" -eq 5 ]]
+	# What was replaced is released, not left loaded somewhere.
+	for id in $(jq '.[]' <<<"$first"); do
+		eventually not_loaded "$id"
+	done
+}
+
+@test "the last run's list is in force: a dropped address opens, an added one closes" {
+	local cg name result
+	made cg make_cgroup
+	net_up 192.0.2.1 192.0.2.2 2001:db8::1 2001:db8::2
+	start_sink a4 192.0.2.1
+	start_sink b4 192.0.2.2
+	start_sink a6 2001:db8::1
+	start_sink b6 2001:db8::2
+
+	load_ok "$cg" --deny 192.0.2.1 --deny 2001:db8::1
+	refused "$cg" 192.0.2.1
+	refused "$cg" 2001:db8::1
+	delivered "$cg" 192.0.2.2
+	delivered "$cg" 2001:db8::2
+
+	load_ok "$cg" --deny 192.0.2.2 --deny 2001:db8::2
+	assert_in_force "$cg" "$ids"
+	delivered "$cg" 192.0.2.1
+	delivered "$cg" 2001:db8::1
+	refused "$cg" 192.0.2.2
+	refused "$cg" 2001:db8::2
+
+	for name in a4 b4 a6 b6; do
+		stop "sink-$name"
+		[[ "$result" == "received 1" ]] || { echo "sink $name: $result"; return 1; }
+	done
+}
+
+# flood_through_replacements MODE DENIED ALLOWED: a jailed udpflood in MODE
+# to DENIED while the filter is replaced 200 times, a control datagram to
+# ALLOWED halfway; no datagram may reach DENIED, the control must arrive.
+flood_through_replacements() {
+	local mode="$1" denied="$2" allowed="$3" cg i result
+	local deny=(--deny 192.0.2.66 --deny 2001:db8::66)
+	made cg make_cgroup
+	net_up 192.0.2.66 198.51.100.7 2001:db8::66 2001:db8::7
+	start_sink denied "$denied"
+	start_sink allowed "$allowed"
+
+	if [[ $mode == cflood ]]; then
+		# Connected before there is any filter: only egress can stop it.
+		jailed_bg "$cg" flood "$TEST_BIN/udpflood" cflood "$denied" "$PORT"
+		eventually grep -qsx connected "$BATS_TEST_TMPDIR/flood"
+		load_ok "$cg" "${deny[@]}"
+		kill -USR1 "$(<"$BATS_TEST_TMPDIR/flood.pid")"
+	else
+		load_ok "$cg" "${deny[@]}"
+		jailed_bg "$cg" flood "$TEST_BIN/udpflood" flood "$denied" "$PORT"
+	fi
+	eventually grep -qsx ready "$BATS_TEST_TMPDIR/flood" ||
+		{ cat "$BATS_TEST_TMPDIR/flood"; return 1; }
+
+	for ((i = 1; i <= 200; i++)); do
+		load_ok "$cg" "${deny[@]}" --deny "203.0.113.$((i % 250 + 1))" ||
+			{ echo "replacement $i failed"; return 1; }
+		[[ $i -ne 100 ]] || delivered "$cg" "$allowed"
+	done
+	assert_in_force "$cg" "$ids"
+
+	stop flood
+	[[ "$result" =~ ^sent\ 0\ eperm\ ([0-9]+)\ other\ 0$ ]] && ((BASH_REMATCH[1] > 0)) ||
+		{ echo "flood: $result"; return 1; }
+	stop sink-denied
+	[[ "$result" == "received 0" ]] || { echo "denied sink: $result"; return 1; }
+	stop sink-allowed
+	[[ "$result" == "received 1" ]] || { echo "allowed sink: $result"; return 1; }
+}
+
+@test "200 replacements under a sendto flood to a denied address deliver nothing" {
+	flood_through_replacements flood 192.0.2.66 198.51.100.7
+}
+
+@test "200 replacements under a flood on a socket connected before the filter deliver nothing" {
+	flood_through_replacements cflood 2001:db8::66 2001:db8::7
+}
+
+# race CG ROUND: two loaders released at the same moment on CG, with
+# different lists; both must succeed and one whole filter must be in force.
+race() {
+	local cg="$1" round="$2" fifo="$BATS_TEST_TMPDIR/go" fd a b status_a status_b now
+	local out="$BATS_TEST_TMPDIR/race"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo" # held open: neither side of the fifo blocks on open
+	(read -r _ <"$fifo" && exec "$LOADER" --cgroup "$cg" --deny "192.0.2.$round") \
+		>"$out-a" 2>"$out-a.err" 3>&- &
+	a=$!
+	(read -r _ <"$fifo" && exec "$LOADER" --cgroup "$cg" --deny "198.51.100.$round" \
+		--deny "2001:db8::$round") >"$out-b" 2>"$out-b.err" 3>&- &
+	b=$!
+	sleep 0.05
+	printf 'go\ngo\n' >&"$fd"
+	status_a=0 status_b=0
+	wait "$a" || status_a=$?
+	wait "$b" || status_b=$?
+	exec {fd}>&-
+	[[ $status_a -eq 0 && $status_b -eq 0 ]] || {
+		echo "round $round: exits $status_a and $status_b: $(cat "$out-a.err" "$out-b.err")"
+		return 1
+	}
+	now="$(in_force "$cg")"
+	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
+		[[ "$now" == "$(jq -c .programs "$out-a")" || "$now" == "$(jq -c .programs "$out-b")" ]] || {
+		echo "round $round: in force $now; a $(cat "$out-a") b $(cat "$out-b")"
+		attached "$cg"
+		return 1
+	}
+}
+
+@test "two loaders started at once on one cgroup converge on one filter, both succeed" {
+	local cg fresh round
+	made cg make_cgroup
+	for ((round = 1; round <= 20; round++)); do
+		race "$cg" "$round"
+	done
+	# And from nothing: both attach afresh, the first time.
+	for ((round = 1; round <= 10; round++)); do
+		made fresh make_cgroup "fresh$round"
+		race "$fresh" "$round"
+	done
+}
+
+# Known core bug (report of 2026-11-28, fix proposed there): attach_all()
+# swaps each hook for whatever of ours it finds there, so a run resumed after
+# a whole later run swaps that run's programs out on the remaining hooks and
+# leaves a mix of both lists, neither run's reply true. The two tests below
+# show it deterministically; the random race above shows it now and then.
+#
+# overtaken AFTER: a run on a cgroup that carries our filter is paused
+# (strace delays the return of one of its bpf() calls) right after the bpf()
+# call AFTER (a grep pattern, counted to the second match) while a whole
+# second run completes; then it resumes. Both must succeed, and one whole
+# filter must be in force: one run's five programs, not a mix.
+overtaken() {
+	local after="$1" cg n before a status_a a_ids now trace="$BATS_TEST_TMPDIR/trace"
+	command -v strace >/dev/null || { cannot_run "needs strace"; return; }
+	made cg make_cgroup
+	load_ok "$cg" --deny 192.0.2.9
+	# Where this run's second match of AFTER falls among its bpf() calls;
+	# the next run, on a cgroup in the same state, makes the same calls.
+	strace -o "$trace" -e trace=bpf "$LOADER" --cgroup "$cg" --deny 192.0.2.9 >/dev/null
+	n="$(grep -n -- "$after" "$trace" | sed -n 2p | cut -d: -f1)"
+	[[ -n "$n" ]] || { echo "no second $after in:"; cat "$trace"; return 1; }
+	before="$(in_force "$cg")"
+
+	strace -o /dev/null -e trace=bpf -e inject="bpf:delay_exit=4000000:when=$n" \
+		"$LOADER" --cgroup "$cg" --deny 192.0.2.1 \
+		>"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
+	a=$!
+	remember_pid "$a"
+	# Paused once the first hook no longer carries the previous program.
+	eventually first_replaced "$cg" "$before"
+	load_ok "$cg" --deny 198.51.100.1
+	status_a=0
+	wait "$a" || status_a=$?
+	[[ $status_a -eq 0 && ! -s "$BATS_TEST_TMPDIR/a.err" ]] ||
+		{ echo "overtaken run: exit $status_a: $(cat "$BATS_TEST_TMPDIR/a.err")"; return 1; }
+	a_ids="$(jq -c .programs "$BATS_TEST_TMPDIR/a")"
+	now="$(in_force "$cg")"
+	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
+		[[ "$now" == "$a_ids" || "$now" == "$ids" ]] ||
+		{ echo "in force $now; overtaken run $a_ids, other run $ids"; return 1; }
+}
+
+first_replaced() {
+	[[ "$(in_force "$1" | jq '.[0]')" != "$(jq '.[0]' <<<"$2")" ]]
+}
+
+@test "a run overtaken between two hooks by a whole second run: one whole filter, both succeed" {
+	overtaken BPF_PROG_ATTACH
+}
+
+@test "a run overtaken between looking at a hook and swapping it: one whole filter, both succeed" {
+	overtaken BPF_PROG_QUERY
+}
+
+@test "programs of others on the same hooks are left exactly as they were" {
+	local cg i others
+	made cg make_cgroup
+	# Others before ours on two hooks, after ours on two (one shared).
+	"$TEST_BIN/fillhook" "$cg" egress 1 jt_before >/dev/null
+	"$TEST_BIN/fillhook" "$cg" connect4 2 jt_before >/dev/null
+	load_ok "$cg" --deny 192.0.2.1
+	"$TEST_BIN/fillhook" "$cg" egress 1 jt_after >/dev/null
+	"$TEST_BIN/fillhook" "$cg" sendmsg6 1 jt_after >/dev/null
+	others="$(attached "$cg" | jq -c 'map(select(.name | startswith("jailai_") | not))')"
+	[[ "$(jq length <<<"$others")" -eq 5 ]]
+
+	for ((i = 2; i <= 6; i++)); do
+		load_ok "$cg" --deny "192.0.2.$i" --deny 2001:db8::1
+	done
+	assert_in_force "$cg" "$ids"
+	[[ "$(attached "$cg" | jq -c 'map(select(.name | startswith("jailai_") | not))')" == "$others" ]]
+	[[ "$(attached "$cg" | jq length)" -eq 10 ]]
+}
