@@ -93,16 +93,10 @@ assert_refused() {
 	assert_nothing_attached "$cg"
 }
 
-# A refusal for not owning cgroup $1 (owned by $2, caller $3): exit 77 and
-# exactly the loader's message (worded either way it has been worded),
-# empty stdout, nothing attached.
+# A refusal for not owning cgroup $1 (owned by uid $2; the caller is uid
+# $3): exit 77, exactly the loader's message, empty stdout, nothing attached.
 assert_not_owner() {
-	local cg="$1" owner="$2" caller="$3" prefix="$ME: --cgroup $1: owned by uid $2"
-	[[ $status -eq 77 ]] || { echo "exit $status: $stderr"; return 1; }
-	[[ "$stderr" == "$prefix, not by the caller (uid $caller)" ||
-		"$stderr" == "$prefix, not by uid $caller" ]] ||
-		{ echo "stderr: $stderr"; return 1; }
-	assert_nothing_attached "$cg"
+	assert_refused "$1" "$ME: --cgroup $1: owned by uid $2, not by uid $3"
 }
 
 assert_nothing_attached() {
