@@ -61,14 +61,14 @@ static const __u8 deny_values[DENY_MAX] = { [0 ... DENY_MAX - 1] = 1 };
 static const char usage[] =
 	"usage: " PROG " --cgroup PATH --deny CIDR [--deny CIDR]...\n"
 	"       " PROG " --help | --version\n"
-	"Attach a filter to the cgroup v2 directory PATH that refuses every\n"
-	"connection and datagram to the denied addresses, then exit.\n"
-	"See jail-ai-ebpf-loader(8).\n";
+	"Filter the cgroup v2 directory PATH: refuse every connection and\n"
+	"datagram to the denied addresses. See jail-ai-ebpf-loader(8).\n";
 
-static void say(int fd, const char *text)
+static int say(int fd, const char *text)
 {
 	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		_exit(EX_OSERR);
+	return 0;
 }
 
 __attribute__((noreturn, format(printf, 2, 3))) static void
@@ -157,17 +157,12 @@ static void parse(int argc, char **argv, struct request *req)
 	struct parse_error err;
 	int code = parse_args(argc, argv, req, &err);
 
-	if (code == 0 && req->action == ACT_LOAD)
+	if (code == 0 && req->action != ACT_LOAD)
+		_exit(say(STDOUT_FILENO,
+			  req->action == ACT_HELP ? usage : PROG " 0.1.0\n"));
+	if (code == 0)
 		return;
-	if (code == 0) {
-		say(STDOUT_FILENO,
-		    req->action == ACT_HELP ? usage : PROG " 0.1.0\n");
-		_exit(0);
-	}
-	escape(!err.value ? "" :
-	       *err.value ? err.value :
-			    "''",
-	       value, sizeof(value), 0);
+	escape(err.value ? err.value : "", value, sizeof(value), 0);
 	if (err.network.family &&
 	    inet_ntop(err.network.family, err.network.addr, network,
 		      sizeof(network)))
@@ -245,13 +240,11 @@ __attribute__((noreturn)) static void explain_load_failure(int err)
 
 static void fill(int map_fd, const void *keys, size_t count, const char *what)
 {
-	union bpf_attr attr = { .batch = {
-					.keys = (__u64)(unsigned long)keys,
-					.values = (__u64)(unsigned long)
-						deny_values,
-					.count = (__u32)count,
-					.map_fd = (__u32)map_fd,
-				} };
+	union bpf_attr attr = { .batch.keys = (__u64)(unsigned long)keys,
+				.batch.values =
+					(__u64)(unsigned long)deny_values,
+				.batch.count = (__u32)count,
+				.batch.map_fd = (__u32)map_fd };
 
 	if (count && sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
 		die_errno(what);
@@ -260,11 +253,9 @@ static void fill(int map_fd, const void *keys, size_t count, const char *what)
 static struct bpf_prog_info prog_info(int prog_fd)
 {
 	struct bpf_prog_info info = { 0 };
-	union bpf_attr attr = { .info = {
-					.bpf_fd = (__u32)prog_fd,
-					.info_len = sizeof(info),
-					.info = (__u64)(unsigned long)&info,
-				} };
+	union bpf_attr attr = { .info.bpf_fd = (__u32)prog_fd,
+				.info.info_len = sizeof(info),
+				.info.info = (__u64)(unsigned long)&info };
 
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
 		die_errno("reading program info");
@@ -272,28 +263,38 @@ static struct bpf_prog_info prog_info(int prog_fd)
 }
 
 /* Open our programs (name prefix "jailai_") attached directly to a hook;
- * ids[] gets their kernel ids. */
-static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 ids[64])
+ * runs[] gets the run each comes from: its BTF object's id, which the
+ * light skeleton loads anew for every run and shares among its programs.
+ * Ids only grow, so a later run has a higher one: *latest indexes it. */
+static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 runs[64],
+		     int *latest)
 {
-	union bpf_attr attr = { .query = {
-					.target_fd = (__u32)cgroup_fd,
-					.attach_type = hooks[hook],
-					.prog_ids = (__u64)(unsigned long)ids,
-					.prog_cnt = 64,
-				} };
+	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
+				.query.attach_type = hooks[hook],
+				.query.prog_ids = (__u64)(unsigned long)runs,
+				.query.prog_cnt = 64 };
+	struct bpf_prog_info info;
 	__u32 i;
 	int found = 0;
 
 	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
 		die_errno(hook_names[hook]);
-	for (i = 0; i < attr.query.prog_cnt; i++) {
-		union bpf_attr get = { .prog_id = ids[i] };
+	for (*latest = 0, i = 0; i < attr.query.prog_cnt; i++) {
+		union bpf_attr get = { .prog_id = runs[i] };
 		int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
 
 		if (fd < 0 && errno != ENOENT) /* ENOENT: freed meanwhile */
 			die_errno(hook_names[hook]);
-		if (fd >= 0 && !strncmp(prog_info(fd).name, "jailai_", 7))
-			ids[found] = ids[i], fds[found++] = fd;
+		if (fd < 0)
+			continue;
+		info = prog_info(fd);
+		if (strncmp(info.name, "jailai_", 7) != 0) {
+			close(fd);
+			continue;
+		}
+		if (!found || info.btf_id > runs[*latest])
+			*latest = found;
+		runs[found] = info.btf_id, fds[found++] = fd;
 	}
 	return found;
 }
@@ -307,55 +308,59 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
 		.target_fd = (__u32)cgroup_fd,
 		.attach_bpf_fd = (__u32)prog_fd,
 		.attach_type = hooks[hook],
-		.replace_bpf_fd = (__u32)(replace_fd >= 0 ? replace_fd : 0),
+		.replace_bpf_fd = (__u32)(replace_fd >= 0 ? replace_fd : 0)
 	};
 
 	if (cmd == BPF_PROG_ATTACH)
 		attr.attach_flags = BPF_F_ALLOW_MULTI |
 				    (replace_fd >= 0 ? BPF_F_REPLACE : 0);
-	if (sys_bpf(cmd, &attr) == 0 ||
-	    (cmd == BPF_PROG_DETACH && errno == ENOENT))
-		return 0; /* ENOENT: a racing run detached it already */
-	return errno;
+	if (sys_bpf(cmd, &attr) < 0 &&
+	    (cmd == BPF_PROG_ATTACH || errno != ENOENT))
+		return errno; /* ENOENT on a detach: a racer detached it first */
+	return 0;
 }
 
-/* Swap our previous program on each hook for the new one, so the cgroup is
- * never unfiltered; if an attach fails, put every hook back as it was.
- * Racing loaders may each add a program to a hook: each then keeps only
- * the newest of ours (highest id) there, so all racers agree on one. */
+/* On each hook, swap the latest run's program of ours for this run's with
+ * BPF_F_REPLACE: atomic, so the cgroup is never unfiltered, and ENOENT if
+ * a racing loader swapped it out first (look again). A hook that carries a
+ * later run's program means a later loader is at work: leave every hook to
+ * it, as if this run had finished first. If an attach fails, put back what
+ * this run changed. Last, keep only the latest run's program on each hook
+ * (racers may both attach where none of ours was): racing loaders all end
+ * with the latest run's whole filter, one program per hook. */
 static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
-	int old[HOOKS], fds[64], h, n, i, newest, err = 0, tries = 0;
-	__u32 ids[64];
+	int old[HOOKS], fds[64], h, n, i, latest, err = 0, tries = 0;
+	__u32 runs[64], mine = prog_info(progs[0].prog_fd).btf_id;
 
 	for (h = 0; h < HOOKS && !err; h++) {
-		old[h] = find_ours(cgroup_fd, h, fds, ids) ? fds[0] : -1;
+		n = find_ours(cgroup_fd, h, fds, runs, &i);
+		old[h] = n ? fds[i] : -1;
+		if (n && runs[i] > mine)
+			goto settle;
 		err = attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
 			     old[h]);
 		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
 			err = 0, h--; /* a racer swapped old[h] out: again */
 	}
-	if (err) {
-		for (i = --h - 1; i >= 0; i--)
-			if (attach(old[i] < 0 ? BPF_PROG_DETACH :
-						BPF_PROG_ATTACH,
-				   cgroup_fd, i,
-				   old[i] < 0 ? progs[i].prog_fd : old[i],
-				   old[i] < 0 ? -1 : progs[i].prog_fd))
-				die_errno(hook_names[i]);
+	for (i = h - 2; err && i >= 0; i--) /* h - 1 failed */
+		if ((n = attach(old[i] < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH,
+				cgroup_fd, i,
+				old[i] < 0 ? progs[i].prog_fd : old[i],
+				old[i] < 0 ? -1 : progs[i].prog_fd)) &&
+		    n != ENOENT) /* ENOENT: a later run took the hook */
+			die_errno(hook_names[i]);
+	if (err)
 		die(err == EPERM ? EX_NOPERM : EX_OSERR,
 		    "attaching to the %s hook: %s; the cgroup is left as it was",
-		    hook_names[h], strerror(err));
-	}
-	for (h = 0; h < HOOKS; h++) {
-		n = find_ours(cgroup_fd, h, fds, ids);
-		for (newest = 0, i = 1; i < n; i++)
-			newest = ids[i] > ids[newest] ? i : newest;
-		for (i = 0; i < n; i++)
-			if (i != newest &&
+		    hook_names[h - 1], strerror(err));
+settle:
+	for (h = 0; h < HOOKS; h++)
+		for (n = find_ours(cgroup_fd, h, fds, runs, &latest), i = 0;
+		     i < n; i++)
+			if (i != latest &&
 			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1))
 				die_errno(hook_names[h]);
-	}
 }
 
 static void drop_capabilities(void)

@@ -36,8 +36,7 @@ const char *parse_cidr(const char *text, struct cidr *out)
 	memset(out, 0, sizeof(*out));
 	if (len == 0 || len >= sizeof(addr))
 		return "not an IPv4 or IPv6 address";
-	memcpy(addr, text, len);
-	addr[len] = '\0';
+	snprintf(addr, sizeof(addr), "%.*s", (int)len, text);
 	family = memchr(addr, ':', len) ? AF_INET6 : AF_INET;
 	if (inet_pton(family, addr, out->addr) != 1)
 		return "not an IPv4 or IPv6 address";
@@ -96,7 +95,7 @@ static int fail(struct parse_error *err, int exit_code, const char *why,
 		const char *option, const char *value)
 {
 	err->exit_code = exit_code, err->why = why;
-	err->option = option, err->value = value;
+	err->option = option, err->value = value && !*value ? "''" : value;
 	return exit_code;
 }
 

@@ -49,7 +49,7 @@ struct parse_error {
 	int exit_code; /* 64: grammar (usage), 65: data */
 	const char *why;
 	const char *option; /* the option concerned, or NULL */
-	const char *value; /* the offending argv entry, or NULL */
+	const char *value; /* the offending argv entry ("''" if empty), or NULL */
 	struct cidr network; /* family != 0: host bits were set; this is the
 				network the caller probably meant */
 };

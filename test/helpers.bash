@@ -101,6 +101,7 @@ cleanup_made() {
 
 # run_loader ARGS...: run the loader, stdout in $output, stderr in $stderr.
 run_loader() {
+	local i # bats 1.8's run --separate-stderr clobbers a caller's $i
 	run --separate-stderr "$LOADER" "$@"
 }
 
