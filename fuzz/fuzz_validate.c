@@ -206,6 +206,16 @@ static int is_argv_entry(const char *p, char *const argv[], int argc)
 	return 0;
 }
 
+static int has_empty_entry(char *const argv[], int argc)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '\0')
+			return 1;
+	return 0;
+}
+
 static void check_args(const uint8_t *data, size_t size)
 {
 	char *copy = malloc(size + 1),
@@ -251,7 +261,9 @@ static void check_args(const uint8_t *data, size_t size)
 		goto out;
 	}
 	ASSERT(err.exit_code == rc && err.why && *err.why);
-	ASSERT(!err.value || is_argv_entry(err.value, argv, argc));
+	/* The offending entry itself, or "''" standing for an empty one. */
+	ASSERT(!err.value || is_argv_entry(err.value, argv, argc) ||
+	       (strcmp(err.value, "''") == 0 && has_empty_entry(argv, argc)));
 	ASSERT(!err.option || strcmp(err.option, "--cgroup") == 0 ||
 	       strcmp(err.option, "--deny") == 0 ||
 	       strcmp(err.option, "--help") == 0 ||

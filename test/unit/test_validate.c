@@ -668,7 +668,7 @@ static void group_args_grammar(void)
 	ARGS(64, "unknown option", NULL, "--he", "--he");
 	ARGS(64, "unknown option", NULL, "--help=1", "--help=1");
 	ARGS(64, "unexpected argument", NULL, CG, CG);
-	ARGS(64, "unexpected argument", NULL, "", "");
+	ARGS(64, "unexpected argument", NULL, "''", ""); /* shown as '' */
 	ARGS(64, "unexpected argument", NULL, "x", "--cgroup", CG, "--deny",
 	     "::1", "x");
 	ARGS(64, "missing value", "--cgroup", NULL, "--cgroup");
