@@ -29,16 +29,6 @@ teardown() {
 	done
 }
 
-# made VAR MAKER ARGS...: run a make_* helper in this shell, so that what it
-# records for teardown in shell variables survives (in $(...) it would be
-# lost with the subshell), and store what it printed in VAR.
-made() {
-	local -n made_var="$1"
-	shift
-	"$@" >"$BATS_TEST_TMPDIR/made"
-	made_var="$(<"$BATS_TEST_TMPDIR/made")"
-}
-
 # make_user SUFFIX: a throwaway user of this test; prints its uid.
 make_user() {
 	local user="$TAG$1"
@@ -47,29 +37,9 @@ make_user() {
 	id -u "$user"
 }
 
-# run_capture CMD...: like bats' run, with stderr apart in $stderr. Not
-# "run --separate-stderr": in bats 1.8 any flag to run clobbers a variable
-# named i in the caller (bats_version_lt loops over a non-local i).
-run_capture() {
-	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
-	set +eET
-	output="$("$@" 2>"$errfile")"
-	status=$?
-	set "-$flags"
-	stderr="$(<"$errfile")"
-}
-
 # All programs attached directly to cgroup $1, as one JSON array.
 attached() {
 	bpftool -j cgroup show "$1" | jq -cs 'add // [] | map({id, attach_type, name})'
-}
-
-# Ids of our programs in force on cgroup $1, in the loader's hook order.
-in_force() {
-	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
-		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
-		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
-		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
 }
 
 # A success: exit 0, one JSON line naming the cgroup, five programs, and

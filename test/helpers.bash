@@ -114,3 +114,32 @@ eventually() {
 	done
 	"$@"
 }
+
+# made VAR MAKER ARGS...: run a make_* helper in this shell and store what it
+# printed in VAR.
+made() {
+	local -n made_var="$1"
+	shift
+	"$@" >"$BATS_TEST_TMPDIR/made"
+	made_var="$(<"$BATS_TEST_TMPDIR/made")"
+}
+
+# run_capture CMD...: like bats' run, with stderr apart in $stderr. Not
+# "run --separate-stderr": in bats 1.8 any flag to run clobbers a variable
+# named i in the caller (bats_version_lt loops over a non-local i).
+run_capture() {
+	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
+	set +eET
+	output="$("$@" 2>"$errfile")"
+	status=$?
+	set "-$flags"
+	stderr="$(<"$errfile")"
+}
+
+# Ids of ours in force on cgroup $1, in the loader's hook order.
+in_force() {
+	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
+		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
+		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
+		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
+}

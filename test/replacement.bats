@@ -25,28 +25,6 @@ teardown() {
 	cleanup_made
 }
 
-# made VAR MAKER ARGS...: run a make_* helper in this shell, so that what it
-# records for teardown in shell variables survives (in $(...) it would be
-# lost with the subshell), and store what it printed in VAR.
-made() {
-	local -n made_var="$1"
-	shift
-	"$@" >"$BATS_TEST_TMPDIR/made"
-	made_var="$(<"$BATS_TEST_TMPDIR/made")"
-}
-
-# run_capture CMD...: like bats' run, with stderr apart in $stderr. Not
-# "run --separate-stderr": in bats 1.8 any flag to run clobbers a variable
-# named i in the caller (bats_version_lt loops over a non-local i).
-run_capture() {
-	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
-	set +eET
-	output="$("$@" 2>"$errfile")"
-	status=$?
-	set "-$flags"
-	stderr="$(<"$errfile")"
-}
-
 # load_ok CG ARGS...: run the loader on CG, insist on success; $ids then
 # holds the JSON array of the five program ids it reported.
 load_ok() {
@@ -69,14 +47,6 @@ ours_per_hook() {
 	bpftool -j cgroup show "$1" | jq -cSs 'add // [] |
 		map(select(.name | startswith("jailai_")) | .attach_type) |
 		group_by(.) | map({(.[0]): length}) | add // {}'
-}
-
-# Ids of ours in force on cgroup $1, in the loader's hook order.
-in_force() {
-	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
-		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
-		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
-		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
 }
 
 # The single filter of ours on cgroup $1 is exactly the programs $2 (JSON).

@@ -25,39 +25,9 @@ teardown() {
 	cleanup_made
 }
 
-# made VAR MAKER ARGS...: run a make_* helper in this shell, so that what it
-# records for teardown in shell variables survives (in $(...) it would be
-# lost with the subshell), and store what it printed in VAR.
-made() {
-	local -n made_var="$1"
-	shift
-	"$@" >"$BATS_TEST_TMPDIR/made"
-	made_var="$(<"$BATS_TEST_TMPDIR/made")"
-}
-
-# run_capture CMD...: like bats' run, with stderr apart in $stderr (plain
-# run mixes it into $output; in bats 1.8 "run --separate-stderr" clobbers a
-# variable named i in the caller).
-run_capture() {
-	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
-	set +eET
-	output="$("$@" 2>"$errfile")"
-	status=$?
-	set "-$flags"
-	stderr="$(<"$errfile")"
-}
-
 # Everything attached directly to cgroup $1, hook by hook in kernel order.
 snapshot() {
 	bpftool -j cgroup show "$1" | jq -cs 'add // []'
-}
-
-# Ids of ours in force on cgroup $1, in the loader's hook order.
-in_force() {
-	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
-		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
-		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
-		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
 }
 
 # fill CG HOOK: attach other programs to HOOK of CG until the kernel's limit.
