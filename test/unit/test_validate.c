@@ -16,6 +16,7 @@
  * offending argument (DESIGN.md section 3).
  */
 #include "../../validate.h"
+#include "escape_contract.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -833,41 +834,15 @@ static void group_args_limits(void)
 	free_denies(argv, argc);
 }
 
-/* escape()'s contract: within size, NUL-terminated, and either the whole
- * escaped text or a prefix of it cut on an escape boundary + "...",
- * keeping at least size - 8 bytes of it; messages are printable ASCII. */
+/* escape()'s contract: see escape_contract.h. */
 static int escape_ok(const char *text, const char *out, size_t size, int json)
 {
 	static char full[4 * PATH_MAX + 1], boundary[4 * PATH_MAX + 1];
-	size_t len = strnlen(out, size), i, used = 0;
 
 	if (strlen(text) > PATH_MAX)
 		return 0; /* beyond what the tests here escape */
 	memset(boundary, 0, sizeof(boundary));
-
-	if (len >= size)
-		return 0;
-	for (i = 0; !json && out[i]; i++)
-		if (out[i] < ' ' || out[i] > '~')
-			return 0;
-	for (; *text; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		boundary[used] = 1;
-		if (json && (c == '"' || c == '\\'))
-			full[used++] = '\\';
-		if (json || (c > ' ' && c <= '~' && c != '\\'))
-			full[used++] = (char)c;
-		else
-			used += (size_t)snprintf(full + used, 5, "\\x%02x", c);
-	}
-	boundary[used] = 1;
-	full[used] = '\0';
-	if (strcmp(out, full) == 0)
-		return 1;
-	return len >= 3 && strcmp(out + len - 3, "...") == 0 &&
-	       len - 3 < used && strncmp(out, full, len - 3) == 0 &&
-	       boundary[len - 3] && len - 3 + 8 >= size;
+	return escape_contract(text, out, size, json, full, boundary);
 }
 
 /* Every size from the minimum (8) up, every length, several contents:
