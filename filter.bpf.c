@@ -26,7 +26,7 @@
 #define AF_UNSPEC 0
 #define IPPROTO_MPTCP_SOCKET \
 	262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
-#define TCP_NEW_SYN_RECV 12 /* a request socket: it only ever sends a SYN-ACK */
+#define TCP_LISTEN 10
 #define IP_FRAGMENT_OFFSET 0x1fff
 
 struct {
@@ -213,20 +213,17 @@ int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 	return judge_sock_addr(ctx, 6);
 }
 
-/* A packet of a TCP connection the jail accepted: its SYN-ACK (sent by a
- * request socket, which only the kernel makes for a received SYN) or any
- * packet of a socket the sockops hook marked. */
+/* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
+ * egress hook sees on the listening socket, the only packet a TCP listener
+ * sends) or any packet of a socket the sockops hook marked. */
 static __always_inline int accepted_connection(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 
-	if (!sk)
-		return 0;
-	if (sk->state == TCP_NEW_SYN_RECV)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
+	sk = sk ? bpf_sk_fullsock(sk) : NULL;
 	return sk && sk->protocol == IPPROTO_TCP &&
-	       bpf_sk_storage_get(&accepted, sk, 0, 0);
+	       (sk->state == TCP_LISTEN ||
+		bpf_sk_storage_get(&accepted, sk, 0, 0));
 }
 
 /* IPv6 extension headers: behind them the ports cannot be read here. */
