@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
@@ -59,13 +58,10 @@ static struct rule_key keys[KEYS_MAX];
 static __u32 values[KEYS_MAX];
 
 static const char usage[] =
-	"usage: " PROG
-	" --cgroup PATH --deny RULE [--deny RULE | --allow RULE]...\n"
-	"       " PROG " --help | --version\n"
-	"RULE: CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]; PORTS: N or\n"
-	"N-M; PROTO: tcp or udp. Filter the cgroup v2 directory PATH: refuse\n"
-	"every connection, datagram and packet the rules deny (the longest\n"
-	"prefix wins). See jail-ai-ebpf-loader(8).\n";
+	"usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]...\n"
+	"       jail-ai-ebpf-loader --help | --version\n"
+	"RULE: CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]; PORTS: N or N-M;\n"
+	"PROTO: tcp or udp. The longest prefix wins. See jail-ai-ebpf-loader(8).\n";
 
 static int say(int fd, const char *text)
 {
@@ -212,8 +208,9 @@ static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 }
 
 /* After a failed load: name the missing kernel feature, if one is. All
- * else the filter needs (LPM tries, cgroup sock_addr and skb programs,
- * BPF_F_REPLACE) is older than the syscall program type of Linux 5.14. */
+ * else the filter needs (LPM tries, cgroup sock_addr, sock_ops and skb
+ * programs, socket storage, BPF_F_REPLACE) is older than the syscall
+ * program type of Linux 5.14. EPERM: a capability is missing. */
 __attribute__((noreturn)) static void explain_load_failure(int err)
 {
 	static const __u64 ret1[] = { 0x1000000b7, 0x95 }; /* r0 = 1; exit */
@@ -225,16 +222,13 @@ __attribute__((noreturn)) static void explain_load_failure(int err)
 
 	if (sys_bpf(BPF_PROG_LOAD, &attr) < 0 &&
 	    (errno == EINVAL || errno == ENOSYS))
-		die(EX_UNAVAILABLE, "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux "
-				    "5.14), which loads the embedded filter");
+		die(EX_UNAVAILABLE,
+		    "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter");
 	errno = err;
-	if (err == EPERM)
-		die(EX_NOPERM,
-		    "loading the embedded filter: %s: needs CAP_BPF, "
-		    "CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN "
-		    "(run it as root, through sudo)",
-		    strerror(err));
-	die_errno("loading the embedded filter");
+	die_errno(
+		err == EPERM ?
+			"loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo)" :
+			"loading the embedded filter");
 }
 
 /* Keys [first, first + count), in one batch: in order, so a later key
@@ -250,11 +244,9 @@ static void fill(int map_fd, size_t first, size_t count)
 		die_errno("filling the rule trie");
 }
 
-/* *map_id gets the id of the first map the program uses (or stays 0). */
-static struct bpf_prog_info prog_info(int prog_fd, __u32 *map_id)
+static struct bpf_prog_info prog_info(int prog_fd)
 {
-	struct bpf_prog_info info = { .nr_map_ids = map_id != NULL,
-				      .map_ids = PTR(map_id) };
+	struct bpf_prog_info info = { 0 };
 	union bpf_attr attr = { .info.bpf_fd = (__u32)prog_fd,
 				.info.info_len = sizeof(info),
 				.info.info = PTR(&info) };
@@ -289,7 +281,7 @@ static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 runs[64],
 			die_errno(hook_names[hook]);
 		if (fd < 0)
 			continue;
-		info = prog_info(fd, NULL);
+		info = prog_info(fd);
 		if (strncmp(info.name, "jailai_", 7) != 0) {
 			close(fd);
 			continue;
@@ -327,13 +319,14 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
  * a racing loader swapped it out first (look again). A hook that carries a
  * later run's program means a later loader is at work: leave every hook to
  * it, as if this run had finished first. If an attach fails, put back what
- * this run changed. Last, keep only the latest run's program on each hook
+ * this run changed; EPERM then means a program attached without
+ * BPF_F_ALLOW_MULTI holds the hook. Last, keep only the latest run's program on each hook
  * (racers may both attach where none of ours was): racing loaders all end
  * with the latest run's whole filter, one program per hook. */
 static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
 	int old[HOOKS], fds[64], h, n, i, latest, err = 0, tries = 0;
-	__u32 runs[64], mine = prog_info(progs[0].prog_fd, NULL).btf_id;
+	__u32 runs[64], mine = prog_info(progs[0].prog_fd).btf_id;
 
 	for (h = 0; h < HOOKS && !err; h++) {
 		n = find_ours(cgroup_fd, h, fds, runs, &i);
@@ -356,11 +349,9 @@ static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 		die(err == EPERM ? EX_NOPERM : EX_OSERR,
 		    "attaching to the %s hook: %s%s; the cgroup is left as it was",
 		    hook_names[h - 1], strerror(err),
-		    err != EPERM ?
-			    "" :
-			    ": another program holds the hook exclusively "
-			    "(attached without BPF_F_ALLOW_MULTI) on "
-			    "this cgroup or an ancestor");
+		    err == EPERM ?
+			    ": another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor" :
+			    "");
 settle:
 	for (h = 0; h < HOOKS; h++)
 		for (n = find_ours(cgroup_fd, h, fds, runs, &latest), i = 0;
@@ -379,27 +370,24 @@ static void drop_capabilities(void)
 	if (syscall(SYS_capset, &header, data) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		die_errno("dropping capabilities");
-	if (data[0].effective | data[0].permitted | data[0].inheritable |
-	    data[1].effective | data[1].permitted | data[1].inheritable)
+	if (memcmp(data, (struct __user_cap_data_struct[2]){ 0 }, sizeof(data)))
 		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
 static void report(const struct request *req, const struct bpf_prog_desc *progs)
 {
 	char out[PATH_MAX * 2 + 256], path[PATH_MAX * 2];
+	int used, h;
 
 	escape(req->cgroup, path, sizeof(path), 1); /* always fits */
-	snprintf(
+	used = snprintf(
 		out, sizeof(out),
-		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,"
-		"\"deny\":%zu,\"allow\":%zu,\"programs\":[%u,%u,%u,%u,%u,%u]}\n",
-		path, req->n_v4, req->n_v6, req->n_deny, req->n_allow,
-		prog_info(progs[0].prog_fd, NULL).id,
-		prog_info(progs[1].prog_fd, NULL).id,
-		prog_info(progs[2].prog_fd, NULL).id,
-		prog_info(progs[3].prog_fd, NULL).id,
-		prog_info(progs[4].prog_fd, NULL).id,
-		prog_info(progs[5].prog_fd, NULL).id);
+		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,\"deny\":%zu,\"allow\":%zu,\"programs\":[",
+		path, req->n_v4, req->n_v6, req->n_deny, req->n_allow);
+	for (h = 0; h < HOOKS; h++) /* the ids, in the order of hooks[] */
+		used += snprintf(out + used, sizeof(out) - (size_t)used, "%u%s",
+				 prog_info(progs[h].prog_fd).id,
+				 h < HOOKS - 1 ? "," : "]}\n");
 	say(STDOUT_FILENO, out);
 }
 
@@ -418,12 +406,10 @@ int main(int argc, char **argv)
 	skel = filter__open_and_load();
 	if (!skel)
 		explain_load_failure(errno);
+	/* The deny rules' keys last: a deny replaces an equal allow key. */
 	fill(skel->maps.rules.map_fd, 0, req.n_first);
 	fill(skel->maps.rules.map_fd, KEYS_MAX - req.n_last, req.n_last);
 	/* The skeleton lists the programs in the order of hooks[]. */
-	_Static_assert(sizeof(skel->progs) ==
-			       HOOKS * sizeof(struct bpf_prog_desc),
-		       "one program per hook");
 	attach_all(cgroup_fd, &skel->progs.jailai_sockops);
 	drop_capabilities();
 	report(&req, &skel->progs.jailai_sockops);

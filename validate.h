@@ -40,15 +40,13 @@ struct request {
 	const char *cgroup;
 	size_t n_v4, n_v6; /* rules per family */
 	size_t n_deny, n_allow; /* rules per action */
+	size_t n_first, n_last; /* keys at the front and at the back */
 	struct rule_key *keys; /* caller's storage for KEYS_MAX */
 	uint32_t *values; /* caller's storage for KEYS_MAX */
-	size_t n_first, n_last;
-	uint32_t levels[2]; /* TCP, UDP: port block levels in use */
 };
 
 struct parse_error {
 	int exit_code; /* 64: grammar (usage), 65: data */
-	char hint[192]; /* scratch: why, and the network meant if host bits */
 	char message[512]; /* "OPTION VALUE: why": what the loader prints */
 };
 
