@@ -13,7 +13,9 @@
 #   - a mount namespace, kept by a bind mount in the suite's tmpdir, with its
 #     own /run, /dev/shm and /etc/resolv.conf, so podman's run-time state
 #     (netavark, aardvark-dns, runc, locks, container netns) is the suite's
-#     own and the containers' resolver is the one the suite runs;
+#     own and the containers' resolver is the one the suite runs; and a
+#     /dev/net/tun that users may open, as distributions ship it (this
+#     machine's is 0600, which stops rootless podman's slirp4netns);
 #   - podman's storage, networks and temporary files below the tmpdir
 #     (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF), never the machine's store.
 # The first test proves the world has no way off the machine.
@@ -94,7 +96,7 @@ setup_file() {
 	command -v podman >/dev/null || return 0
 	export WORLD="$BATS_FILE_TMPDIR/world"
 	export HOST_NS="jt-$$-podhost" INET_NS="jt-$$-podinet" VETH="jtp$$"
-	mkdir -p "$WORLD"/{ns,root,runroot,tmp,networks,rootfs/bin,rootfs/etc,rootfs/www,www-inet,www-8000,www-8001}
+	mkdir -p "$WORLD"/{ns,dev,root,runroot,tmp,networks,rootfs/bin,rootfs/etc,rootfs/www,www-inet,www-8000,www-8001}
 	: >"$WORLD/pids"
 
 	# The containers' "internet" and podman's host, joined by one veth.
@@ -120,7 +122,10 @@ setup_file() {
 	unshare --mount="$WORLD/ns/mnt" --propagation private sh -c "
 		mount --bind '$WORLD/resolv.conf' /etc/resolv.conf &&
 		mount -t tmpfs -o mode=0755 jt-run /run &&
-		mount -t tmpfs -o mode=1777 jt-shm /dev/shm"
+		mount -t tmpfs -o mode=1777 jt-shm /dev/shm &&
+		mount -t tmpfs -o mode=0755 jt-dev '$WORLD/dev' &&
+		mknod -m 0666 '$WORLD/dev/tun' c 10 200 &&
+		mount --bind '$WORLD/dev/tun' /dev/net/tun"
 
 	cat >"$WORLD/containers.conf" <<-EOF
 		[containers]
@@ -192,6 +197,17 @@ setup() {
 
 teardown() {
 	[[ -n ${WORLD:-} && -e $WORLD/ns/mnt ]] || return 0
+	if [[ -f $BATS_TEST_TMPDIR/user ]]; then # the rootless test's user
+		local user pid
+		user=$(<"$BATS_TEST_TMPDIR/user")
+		for pid in $(pgrep -u "$user"); do kill -9 "$pid" 2>/dev/null; done
+		for ((attempt = 0; attempt < 50; attempt++)); do
+			pgrep -u "$user" >/dev/null || break
+			sleep 0.1
+		done
+		userdel "$user"
+		rm -rf "$(<"$BATS_TEST_TMPDIR/home")"
+	fi
 	pod rm -af -t 0 >/dev/null 2>&1
 	pod network rm -f jt-net >/dev/null 2>&1
 	remove_parent "$PARENT"
@@ -365,4 +381,54 @@ refused_all() {
 	[[ $status -eq 69 && $output == "jail-ai-policy: podman network inspect jt-none: "* ]]
 	run world "$POLICY" --cgroup-parent jail-ai.slice
 	[[ $status -eq 64 && $output == *"the cgroupfs manager takes an absolute, canonical path" ]]
+}
+
+@test "rootless podman on this hybrid host: run from a filtered cgroup the user owns, the same refusals, DNS and internet" {
+	# Root delegates a cgroup to the user (as a delegated systemd slice
+	# would be) and starts the user's session in it; the user makes a child,
+	# has it filtered, moves into it and runs podman. Rootless podman on
+	# cgroup v1 cannot use --cgroup-parent: containers, conmon and
+	# slirp4netns stay in the cgroup podman runs in.
+	user="jt$$r$BATS_TEST_NUMBER"
+	home=$(mktemp -d "/tmp/jt-$$-home.XXXXXX")
+	echo "$user" >"$BATS_TEST_TMPDIR/user"
+	echo "$home" >"$BATS_TEST_TMPDIR/home"
+	useradd -M -d "$home" -s /bin/sh "$user"
+	uid=$(id -u "$user")
+	chmod 0755 "$home"
+	mkdir -m 0700 "$home/run"
+	cp "$POLICY" "$home/jail-ai-policy"
+	printf '[storage]\ndriver = "vfs"\n' >"$home/storage.conf"
+	grep -v -e '^tmp_dir' -e '^network_config_dir' "$WORLD/containers.conf" >"$home/containers.conf"
+	chown -R "$user:" "$home"
+	delegated="$CG2$PARENT"
+	mkdir "$delegated"
+	chown "$user:" "$delegated" "$delegated"/cgroup.{procs,subtree_control,threads}
+	as_user() {
+		world sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated" \
+			setpriv --reuid "$uid" --regid "$uid" --init-groups env -i HOME="$home" \
+			XDG_RUNTIME_DIR="$home/run" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			CONTAINERS_CONF="$home/containers.conf" CONTAINERS_STORAGE_CONF="$home/storage.conf" "$@"
+	}
+	tar -C "$WORLD/rootfs" -c . | as_user podman import --change CMD=/bin/sh - "$IMAGE" >/dev/null
+	run_capture as_user "$home/jail-ai-policy" --network slirp4netns --cgroup-parent /jail-ai
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --cgroup-parent: rootless podman cannot place containers on a cgroup v1 or hybrid host;"* ]]
+
+	as_user mkdir "$delegated/box"
+	policy=$(as_user "$home/jail-ai-policy" --network slirp4netns --lan)
+	mapfile -t argv <<<"$policy"
+	# As through sudo: SUDO_UID names the caller, who must own the cgroup.
+	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$delegated/box" "${argv[@]}"
+	[[ $status -eq 0 && $(jq -r .success <<<"$output") == true ]]
+	run as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman run --rm --network slirp4netns --cap-drop=NET_RAW "$IMAGE" sh -c \
+		"grep '^0::' /proc/self/cgroup && $PROBE"' && nslookup internet.test 10.0.2.3 &&
+		timeout 10 wget -qO- http://'"$INET/" probe \
+		10.0.2.2 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80 10.0.2.3 80
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $output == *"0::$PARENT/box"* ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 5 ]]
+	refused_all
+	[[ $output == *"Address: $INET"* && ${lines[-1]} == internet ]]
 }
