@@ -225,6 +225,7 @@ jail() {
 	run_loader "${argv[@]}"
 	[[ $status -eq 0 ]] || { echo "loader: $stderr" >&2; return 1; }
 	[[ $(jq -r .success <<<"$output") == true ]]
+	[[ $(jq '.deny + .allow' <<<"$output") -eq $(((${#argv[@]} - 2) / 2)) ]]
 	programs=$(jq -r '.programs[]' <<<"$output")
 }
 
@@ -262,6 +263,11 @@ refused_all() {
 	# The policy names the gateway before podman0 exists, and both host addresses.
 	[[ " ${argv[*]} " == *" --deny $gateway "* && " ${argv[*]} " == *" --deny $HOST "* ]]
 	[[ " ${argv[*]} " == *" --deny $HOST6 "* ]]
+	# The whole argv, as README.md "Callers" shows it for /jail-ai.
+	expected=(--cgroup "$CG2$PARENT" --deny "$HOST" --deny "$HOST6" --deny 10.88.0.1
+		--deny 169.254.0.0/16 --deny fe80::/10 --deny 169.254.169.254 --deny fd00:ec2::254
+		--deny 100.100.100.200 --deny 168.63.129.16 --allow "$INET:53")
+	[[ "${argv[*]}" == "${expected[*]}" ]]
 	run pod run --rm --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c "$PROBE" probe \
 		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80 169.254.1.1 80
 	echo "$output"
@@ -332,7 +338,7 @@ refused_all() {
 	[[ $status -eq 0 && $output == internet ]]
 }
 
-@test "accepted connections: a published port and the container's own address answer the host (needs the accepted-connections filter)" {
+@test "accepted connections: a published port and the container's own address answer the host: the filter passes connections the container accepted" {
 	jail --network podman
 	pod run -d --name jt-web -p 8080:80 --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" \
 		httpd -f -p 80 -h /www
