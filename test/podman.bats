@@ -11,8 +11,9 @@
 #     its only link is a veth to $INET_NS, the containers' "internet"
 #     (198.51.100.0/24, 2001:db8:100::/64), which has no route anywhere else;
 #   - a mount namespace, kept by a bind mount in the suite's tmpdir, with its
-#     own /run, /dev/shm and /etc/resolv.conf, so podman's run-time state
-#     (netavark, aardvark-dns, runc, locks, container netns) is the suite's
+#     own /run, /dev/shm, /var/lib and /etc/resolv.conf, so podman's state
+#     (netavark, aardvark-dns, runc, locks, container netns, the blob info
+#     cache of /var/lib/containers/cache) is the suite's
 #     own and the containers' resolver is the one the suite runs; and a
 #     /dev/net/tun that users may open, as distributions ship it (this
 #     machine's is 0600, which stops rootless podman's slirp4netns);
@@ -123,6 +124,7 @@ setup_file() {
 		mount --bind '$WORLD/resolv.conf' /etc/resolv.conf &&
 		mount -t tmpfs -o mode=0755 jt-run /run &&
 		mount -t tmpfs -o mode=1777 jt-shm /dev/shm &&
+		mount -t tmpfs -o mode=0755 jt-varlib /var/lib &&
 		mount -t tmpfs -o mode=0755 jt-dev '$WORLD/dev' &&
 		mknod -m 0666 '$WORLD/dev/tun' c 10 200 &&
 		mount --bind '$WORLD/dev/tun' /dev/net/tun"
