@@ -370,8 +370,10 @@ refused_all() {
 	for id in $programs; do bpftool prog show id "$id" >/dev/null; done
 	pod rm -f -t 0 jt-gone >/dev/null
 	remove_parent "$PARENT"
+	# The kernel frees them from a work queue once the cgroup is released.
 	gone() { for id in $programs; do ! bpftool prog show id "$id" >/dev/null 2>&1 || return 1; done; }
-	eventually gone
+	for ((attempt = 0; attempt < 300; attempt++)); do gone && break; sleep 0.1; done
+	gone
 }
 
 @test "jail-ai-policy: --help, usage errors, pasta's fixed addresses, an unknown network" {
