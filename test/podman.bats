@@ -393,7 +393,7 @@ refused_all() {
 	[[ $status -eq 64 && $output == *"the cgroupfs manager takes an absolute, canonical path" ]]
 }
 
-@test "rootless podman on this hybrid host: run from a filtered cgroup the user owns, the same refusals, DNS and internet" {
+@test "rootless podman on this hybrid host: run from a filtered cgroup the user owns, the same refusals, DNS, internet, host service, exec and published port" {
 	# Root delegates a cgroup to the user (as a delegated systemd slice
 	# would be) and starts the user's session in it; the user makes a child,
 	# has it filtered, moves into it and runs podman. Rootless podman on
@@ -404,6 +404,7 @@ refused_all() {
 	echo "$user" >"$BATS_TEST_TMPDIR/user"
 	echo "$home" >"$BATS_TEST_TMPDIR/home"
 	useradd -M -d "$home" -s /bin/sh "$user"
+	grep -q "^$user:" /etc/subuid || { echo "useradd gave $user no subordinate uids" >&2; return 1; }
 	uid=$(id -u "$user")
 	chmod 0755 "$home"
 	mkdir -m 0700 "$home/run"
@@ -425,8 +426,9 @@ refused_all() {
 	[[ $status -eq 64 && $stderr == "jail-ai-policy: --cgroup-parent: rootless podman cannot place containers on a cgroup v1 or hybrid host;"* ]]
 
 	as_user mkdir "$delegated/box"
-	policy=$(as_user "$home/jail-ai-policy" --network slirp4netns --lan)
+	policy=$(as_user "$home/jail-ai-policy" --network slirp4netns --lan --allow "$HOST:8000/tcp")
 	mapfile -t argv <<<"$policy"
+	[[ " ${argv[*]} " == *" --allow 10.0.2.100 "* && ${argv[-1]} == "$HOST:8000/tcp" ]]
 	# As through sudo: SUDO_UID names the caller, who must own the cgroup.
 	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$delegated/box" "${argv[@]}"
 	[[ $status -eq 0 && $(jq -r .success <<<"$output") == true ]]
@@ -434,11 +436,33 @@ refused_all() {
 		podman run --rm --network slirp4netns --cap-drop=NET_RAW "$IMAGE" sh -c \
 		"grep '^0::' /proc/self/cgroup && $PROBE"' && nslookup internet.test 10.0.2.3 &&
 		timeout 10 wget -qO- http://'"$INET/" probe \
-		10.0.2.2 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80 10.0.2.3 80
+		10.0.2.2 8000 "$HOST" 8001 "$HOST6" 8000 169.254.169.254 80 10.0.2.3 80
 	echo "$output"
 	[[ $status -eq 0 ]]
 	[[ $output == *"0::$PARENT/box"* ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 5 ]]
 	refused_all
 	[[ $output == *"Address: $INET"* && ${lines[-1]} == internet ]]
+
+	# The host service opened by --allow HOST:8000/tcp, podman exec and a
+	# published port (rootlessport, also in the filtered cgroup).
+	as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman run -d --name jt-rootless -p 8081:80 --network slirp4netns --cap-drop=NET_RAW \
+		"$IMAGE" httpd -f -p 80 -h /www >/dev/null
+	# Rootless runc on cgroup v1 leaves an exec'd process in the cgroup of
+	# `podman exec` itself: exec from the filtered cgroup too.
+	run as_user podman exec jt-rootless grep '^0::' /proc/self/cgroup
+	[[ $output == "0::$PARENT" ]]
+	run as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman exec jt-rootless sh -c "grep '^0::' /proc/self/cgroup &&
+		timeout 10 wget -qO- http://$HOST:8000/ && $PROBE" probe \
+		"$HOST" 8001 10.0.2.2 8000 169.254.169.254 80
+	echo "$output"
+	[[ $status -eq 0 && ${lines[0]} == "0::$PARENT/box" && ${lines[1]} == service-8000 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
+	refused_all
+	fetch() { [[ $("$1" timeout 10 busybox wget -qO- "$2") == container ]]; }
+	eventually fetch inet "http://$HOST:8081/"
+	fetch world "http://$HOST:8081/"
+	as_user podman rm -f -t 0 jt-rootless >/dev/null
 }
