@@ -115,6 +115,12 @@ setup_file() {
 	ip -n "$HOST_NS" route add default via "$INET"
 	ip -n "$HOST_NS" -6 route add default via "$INET6"
 
+	# What the host's own namespace holds before: the last test compares.
+	for path in /run/containers /run/libpod /var/lib/containers /etc/containers/networks; do
+		[[ -e $path ]] && echo "$path"
+	done >"$WORLD/host-paths"
+	sysctl -n net.ipv4.ip_forward >"$WORLD/host-forward"
+
 	# The mount namespace: private /run and /dev/shm, our resolver.
 	echo "nameserver $INET" >"$WORLD/resolv.conf"
 	mount --bind "$WORLD/ns" "$WORLD/ns"
@@ -465,4 +471,18 @@ refused_all() {
 	eventually fetch inet "http://$HOST:8081/"
 	fetch world "http://$HOST:8081/"
 	as_user podman rm -f -t 0 jt-rootless >/dev/null
+}
+
+@test "the host's own namespace is untouched: no podman link, NAT chain, forwarding or state directory" {
+	run ip -o link show
+	[[ $output != *podman* ]]
+	run iptables -S
+	[[ $output != *NETAVARK* ]]
+	run iptables -t nat -S
+	[[ $output != *NETAVARK* ]]
+	[[ $(sysctl -n net.ipv4.ip_forward) == "$(<"$WORLD/host-forward")" ]]
+	for path in /run/containers /run/libpod /var/lib/containers /etc/containers/networks; do
+		[[ -e $path ]] && echo "$path"
+	done >"$BATS_TEST_TMPDIR/host-paths"
+	diff "$WORLD/host-paths" "$BATS_TEST_TMPDIR/host-paths"
 }
