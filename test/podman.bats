@@ -19,7 +19,8 @@
 #     machine's is 0600, which stops rootless podman's slirp4netns);
 #   - podman's storage, networks and temporary files below the tmpdir
 #     (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF), never the machine's store.
-# The first test proves the world has no way off the machine.
+# The first test proves the world has no way off the machine, the last that
+# the host's own namespace and directories are as they were.
 #
 # This machine's own needs (runc: Debian 12's crun refuses hybrid cgroups;
 # nofile/nproc ulimits within the host's hard limits; the cgroupfs manager:
