@@ -145,6 +145,7 @@ setup_file() {
 		events_logger = "none"
 		tmp_dir = "$WORLD/tmp"
 		[network]
+		network_backend = "netavark"
 		network_config_dir = "$WORLD/networks"
 	EOF
 	cat >"$WORLD/storage.conf" <<-EOF
