@@ -127,11 +127,15 @@ setup_file() {
 	mount --bind "$WORLD/ns" "$WORLD/ns"
 	mount --make-private "$WORLD/ns"
 	touch "$WORLD/ns/mnt"
+	# /etc/resolv.conf may be a link into /run (systemd-resolved).
+	local resolv
+	resolv=$(readlink -f /etc/resolv.conf)
 	unshare --mount="$WORLD/ns/mnt" --propagation private sh -c "
-		mount --bind '$WORLD/resolv.conf' /etc/resolv.conf &&
 		mount -t tmpfs -o mode=0755 jt-run /run &&
 		mount -t tmpfs -o mode=1777 jt-shm /dev/shm &&
 		mount -t tmpfs -o mode=0755 jt-varlib /var/lib &&
+		mkdir -p '${resolv%/*}' && { [ -e '$resolv' ] || touch '$resolv'; } &&
+		mount --bind '$WORLD/resolv.conf' '$resolv' &&
 		mount -t tmpfs -o mode=0755 jt-dev '$WORLD/dev' &&
 		mknod -m 0666 '$WORLD/dev/tun' c 10 200 &&
 		mount --bind '$WORLD/dev/tun' /dev/net/tun"
