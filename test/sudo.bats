@@ -412,7 +412,7 @@ only_as_root() {
 		# loader says what it says when the member runs it without sudo.
 		[[ $status -eq 77 ]]
 		[[ -z $output ]]
-		[[ $stderr == "jail-ai-ebpf-loader: loading the embedded filter: Operation not permitted"* ]]
+		[[ $stderr == "jail-ai-ebpf-loader: loading the embedded filter"*": Operation not permitted" ]]
 		local via_sudo=$stderr
 		run_capture runuser -u "$MEMBER" -- "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1
 		[[ $status -eq 77 && $stderr == "$via_sudo" ]]
