@@ -4,6 +4,7 @@
 destinations, the kernel's real verdict against reference_verdict.py.
 
     oracle.py --loader BIN --cgroup BASE [--seed S] [--rounds R] [--dests D]
+              [--wrong-model ties|ports]
 
 Run it as root inside a network namespace made for the test, in which every
 IPv4 and IPv6 address is local (`ip route add local 0.0.0.0/0 dev lo`, the
@@ -572,6 +573,31 @@ class Round:
         return wrong, len(observed)
 
 
+def decide_allow_wins(rules, addr, protocol, port):
+    """A wrong model (--wrong-model ties): allow wins remaining ties."""
+    candidates = [r for r in rules if r.matches(addr, protocol, port)]
+    if not candidates:
+        return False
+    best = max((r.network.prefixlen, r.protocols is not None)
+               for r in candidates)
+    return all(r.action == "deny" for r in candidates
+               if (r.network.prefixlen, r.protocols is not None) == best)
+
+
+def decide_ports_ignored(rules, addr, protocol, port):
+    """A wrong model (--wrong-model ports): a rule with ports does not beat
+    one without at equal length."""
+    candidates = [r for r in rules if r.matches(addr, protocol, port)]
+    if not candidates:
+        return False
+    best = max(r.network.prefixlen for r in candidates)
+    return any(r.action == "deny" for r in candidates
+               if r.network.prefixlen == best)
+
+
+WRONG_MODELS = {"ties": decide_allow_wins, "ports": decide_ports_ignored}
+
+
 def quote(text):
     return "'%s'" % text if "[" in text else text
 
@@ -597,7 +623,12 @@ def main():
                         default=int.from_bytes(os.urandom(4), "big"))
     parser.add_argument("--rounds", type=int, default=32)
     parser.add_argument("--dests", type=int, default=70)
+    parser.add_argument("--wrong-model", choices=sorted(WRONG_MODELS),
+                        help="break the model on purpose, to show that "
+                        "the oracle notices")
     args = parser.parse_args()
+    if args.wrong_model:
+        model.decide = WRONG_MODELS[args.wrong_model]
     rng = random.Random(args.seed)
     print("oracle: seed %d (rerun: --seed %d)" % (args.seed, args.seed),
           flush=True)
