@@ -14,9 +14,12 @@
 
 ORACLE_DIR="$BATS_TEST_DIRNAME"
 NETPROBE="$TEST_BIN/netprobe"
+# The python3 scripts/install-deps installs; a version manager's shim on
+# PATH would cost half a second per probe.
+PYTHON="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 
 require_python() {
-	command -v python3 >/dev/null || { cannot_run "python3 is not installed"; return; }
+	[[ -n $PYTHON ]] || { cannot_run "python3 is not installed"; return; }
 }
 
 # anyip_netns: NS, a namespace of this test in which every address is
@@ -67,7 +70,7 @@ serve() {
 attach() {
 	local cg="$1" counts
 	shift
-	counts="$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+	counts="$("$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1])
 import reference_verdict as m
 c = m.counts(m.rules_from_argv(sys.argv[2:]))
 print("\"ipv4\":%(ipv4)d,\"ipv6\":%(ipv6)d,\"deny\":%(deny)d,\"allow\":%(allow)d" % c)' \

@@ -23,14 +23,14 @@ teardown() {
 
 # oracle ARGS...: test/oracle.py in the namespace, from cgroup BASE.
 oracle() {
-	run_capture in_ns python3 "$ORACLE_DIR/oracle.py" --loader "$LOADER" \
+	run_capture in_ns "$PYTHON" "$ORACLE_DIR/oracle.py" --loader "$LOADER" \
 		--cgroup "$BASE" "$@"
 }
 
 SUMMARY='^oracle: seed ([0-9]+): ([0-9]+) rule sets, ([0-9]+) \(rule set, destination\) pairs, ([0-9]+) comparisons \(([0-9]+) deny\), ([0-9]+) disagreements, '
 
 @test "the reference model gives DESIGN.md's examples their stated verdicts" {
-	run_capture python3 "$ORACLE_DIR/reference_verdict.py" --self-test
+	run_capture "$PYTHON" "$ORACLE_DIR/reference_verdict.py" --self-test
 	[[ $status -eq 0 && $output =~ ^reference_verdict:\ ([0-9]+)\ examples,\ 0\ wrong$ ]]
 	((BASH_REMATCH[1] >= 20))
 }
