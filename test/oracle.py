@@ -573,26 +573,38 @@ class Round:
         return wrong, len(observed)
 
 
+RIGHT_DECIDE = model.decide
+
+
+class Twisted:
+    """A rule as a wrong model sees it: the same matches, another action or
+    no port part in the ranking."""
+
+    def __init__(self, rule, action, protocols):
+        self.rule = rule
+        self.network = rule.network
+        self.action = action
+        self.protocols = protocols
+
+    def matches(self, addr, protocol, port):
+        return self.rule.matches(addr, protocol, port)
+
+
 def decide_allow_wins(rules, addr, protocol, port):
-    """A wrong model (--wrong-model ties): allow wins remaining ties."""
-    candidates = [r for r in rules if r.matches(addr, protocol, port)]
-    if not candidates:
+    """--wrong-model ties: allow wins remaining ties (deny only when every
+    winner denies: no winner allows once the actions are swapped)."""
+    if not any(r.matches(addr, protocol, port) for r in rules):
         return False
-    best = max((r.network.prefixlen, r.protocols is not None)
-               for r in candidates)
-    return all(r.action == "deny" for r in candidates
-               if (r.network.prefixlen, r.protocols is not None) == best)
+    swapped = [Twisted(r, "allow" if r.action == "deny" else "deny",
+                       r.protocols) for r in rules]
+    return not RIGHT_DECIDE(swapped, addr, protocol, port)
 
 
 def decide_ports_ignored(rules, addr, protocol, port):
-    """A wrong model (--wrong-model ports): a rule with ports does not beat
-    one without at equal length."""
-    candidates = [r for r in rules if r.matches(addr, protocol, port)]
-    if not candidates:
-        return False
-    best = max(r.network.prefixlen for r in candidates)
-    return any(r.action == "deny" for r in candidates
-               if r.network.prefixlen == best)
+    """--wrong-model ports: a rule with ports does not beat one without at
+    equal length."""
+    return RIGHT_DECIDE([Twisted(r, r.action, None) for r in rules], addr,
+                        protocol, port)
 
 
 WRONG_MODELS = {"ties": decide_allow_wins, "ports": decide_ports_ignored}

@@ -8,6 +8,7 @@
 # design's literal addresses are used and nothing leaves the namespace. Each
 # test first shows that what it expects refused answers without the filter.
 
+# shellcheck disable=SC2154 # run_capture (helpers.bash) sets stderr
 load helpers
 load oracle-helpers
 
@@ -200,26 +201,29 @@ expect() {
 	expect echo inet-on-inet6 192.0.2.2 7001
 }
 
-@test "TCP Fast Open against port rules: a denied port gets EPERM at once, an allowed one echoes" {
+# against_port_rules MODE OPEN CLOSED: netprobe MODE (tfo or mptcp) to a
+# port a /tcp rule opens echoes; to a port only a /udp rule opens, to a port
+# no rule opens and to a neighbour of the allowed address: EPERM at once.
+against_port_rules() {
+	local mode="$1" open="$2" closed="$3"
+
 	serve 7777
 	serve 7001
-	expect echo tfo 192.0.2.1 7001 , 2001:db8::1 7001
+	expect echo "$mode" 192.0.2.1 "$closed" , 2001:db8::1 "$closed"
 	attach "$CG" --deny 192.0.2.0/24 --deny 2001:db8::/64 \
 		--allow 192.0.2.1:7777-7778/tcp --allow '[2001:db8::1]:7777-7778/tcp' \
-		--allow 192.0.2.1:7001/udp
-	expect echo tfo 192.0.2.1 7777 , 2001:db8::1 7777 , ::ffff:192.0.2.1 7777
-	expect refused tfo 192.0.2.1 7001 , 2001:db8::1 7001 , 192.0.2.2 7777 , 2001:db8::2 7777
+		--allow 192.0.2.1:"$closed"/udp
+	expect echo "$mode" 192.0.2.1 "$open" , 2001:db8::1 "$open" , ::ffff:192.0.2.1 "$open"
+	# MPTCP and Fast Open are TCP: a /udp allow does not open them
+	expect refused "$mode" 192.0.2.1 "$closed" , 2001:db8::1 "$closed" , \
+		192.0.2.2 "$open" , 2001:db8::2 "$open"
+}
+
+@test "TCP Fast Open against port rules: a denied port gets EPERM at once, an allowed one echoes" {
+	against_port_rules tfo 7777 7001
 }
 
 @test "MPTCP against port rules: a denied port gets EPERM at once, an allowed one echoes" {
 	require_mptcp
-	serve 7777
-	serve 7001
-	expect echo mptcp 192.0.2.1 7002 , 2001:db8::1 7002
-	attach "$CG" --deny 192.0.2.0/24 --deny 2001:db8::/64 \
-		--allow 192.0.2.1:7777-7778/tcp --allow '[2001:db8::1]:7777-7778/tcp' \
-		--allow 192.0.2.1:7002/udp
-	expect echo mptcp 192.0.2.1 7778 , 2001:db8::1 7778 , ::ffff:192.0.2.1 7778
-	# MPTCP is TCP: a /udp allow does not open it
-	expect refused mptcp 192.0.2.1 7002 , 2001:db8::1 7002 , 192.0.2.2 7778 , 2001:db8::2 7778
+	against_port_rules mptcp 7778 7002
 }
