@@ -28,7 +28,9 @@ round:
      (EPERM or delivered), connected UDP + sendmsg with a control message
      (IP_TOS, IPV6_TCLASS or UDP_SEGMENT: EPERM at connect, or delivered),
      data on the older TCP connection (the backstop with ports: delivered or
-     dropped) and ping (ICMP: delivered or dropped);
+     dropped) and ping (ICMP: delivered or dropped); half the older IPv4
+     connections, and the IPv4 sendto socket of every other round, carry
+     IPv4 options, which move the TCP or UDP header the backstop reads;
   5. compares each outcome with the model's verdict.
 "Dropped" is decided without waiting for a timeout: the process is pinned
 to one CPU, so everything it sends over lo is processed in order; after the
@@ -121,7 +123,11 @@ def render_ports(rng, centre):
         text = str(first)
         last = first
     else:
-        last = max(first, min(65535, first + rng.choice([0, 1, 2, 5, 40])))
+        if rng.random() < 0.1:
+            first = 1
+        # wide ranges too: the kernel side may cut them into blocks
+        last = max(first, min(65535, first + rng.choice(
+            [0, 1, 2, 5, 40, 255, 256, 1000, 4095, 30000, 65535])))
         text = "%d-%d" % (first, last)
     proto = rng.choice(["", "", "/tcp", "/udp"])
     return text + proto, first, last
@@ -377,6 +383,12 @@ def wait_connected(pending):
     return outcome
 
 
+def ip_options(n):
+    """IPv4 options of 4 to 40 bytes: no-operations, then an end of list."""
+    length = [4, 8, 20, 40][n % 4]
+    return b"\x01" * (length - 1) + b"\x00"
+
+
 def cmsg_for(dest, index):
     """The control message of a connected-UDP sendmsg: IP_TOS or
     IPV6_TCLASS (by the socket's family), or UDP_SEGMENT."""
@@ -422,6 +434,11 @@ class Round:
                 raise SetupError("control: TCP connect to %r: %s"
                                  % (self.dests[i], result))
         self.held = pending
+        # IPv4 options move the TCP header: the backstop must follow them
+        for i, s in pending.items():
+            if self.dests[i].kind == "v4" and i % 2 == 0:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS,
+                             ip_options(i))
         deadline = time.monotonic() + SETTLE_S
         wanted = {four_tuple(s.getsockname(), s.getpeername()): i
                   for i, s in pending.items()}
@@ -442,6 +459,10 @@ class Round:
         sockets = []
         udp = {f: new_socket(f, socket.SOCK_DGRAM)
                for f in (socket.AF_INET, socket.AF_INET6)}
+        if self.index % 2:
+            udp[socket.AF_INET].setsockopt(socket.IPPROTO_IP,
+                                           socket.IP_OPTIONS,
+                                           ip_options(self.index))
         ping = {socket.AF_INET: new_socket(socket.AF_INET, socket.SOCK_DGRAM,
                                            socket.IPPROTO_ICMP),
                 socket.AF_INET6: new_socket(socket.AF_INET6,
