@@ -64,6 +64,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_verdict as model  # noqa: E402
 
 SETTLE_S = 5.0
+IPV6_HOPOPTS = 54
+# a hop-by-hop options header: next header and length filled in by the
+# kernel, then one PadN option of 4 bytes
+HOP_BY_HOP = bytes([0, 0, 1, 4, 0, 0, 0, 0])
 IPPROTO_MPTCP = 262
 SOL_UDP = 17
 UDP_SEGMENT = 103
@@ -383,6 +387,16 @@ def wait_connected(pending):
     return outcome
 
 
+def later_fragment(addr, n):
+    """An IPv4 packet that is not the first fragment of a TCP or UDP
+    datagram (offset 8 bytes, no more fragments): it carries no ports. The
+    kernel fills in the source, length and checksum."""
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0x4000 + n, 1, 64,
+                         [socket.IPPROTO_UDP, socket.IPPROTO_TCP][n % 2], 0,
+                         bytes(4), socket.inet_aton(addr))
+    return header + b"fragment"
+
+
 def ip_options(n):
     """IPv4 options of 4 to 40 bytes: no-operations, then an end of list."""
     length = [4, 8, 20, 40][n % 4]
@@ -468,6 +482,13 @@ class Round:
                 socket.AF_INET6: new_socket(socket.AF_INET6,
                                             socket.SOCK_DGRAM,
                                             socket.IPPROTO_ICMPV6)}
+        # raw sockets for packets whose ports the backstop cannot read
+        exthdr = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                               socket.IPPROTO_ICMPV6)
+        exthdr.setsockopt(socket.IPPROTO_IPV6, IPV6_HOPOPTS, HOP_BY_HOP)
+        exthdr.setblocking(False)
+        fragment = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                 socket.IPPROTO_RAW)
         sent = {}  # token -> (i, probe)
         for i, d in enumerate(self.dests):
             s = new_socket(d.family, socket.SOCK_STREAM)
@@ -518,6 +539,23 @@ class Round:
                     # the backstop's drop reaches a datagram sender as EPERM
                     out[i, "ping"] = ("dropped" if e.errno == errno.EPERM
                                       else errname(e))
+            if d.pingable and d.family == socket.AF_INET6:
+                token = self.token(phase, i, "exthdr")
+                try:
+                    exthdr.sendto(echo_request(d.family, i, token),
+                                  (d.addr, 0))
+                    sent[token] = (i, "exthdr")
+                except OSError as e:
+                    out[i, "exthdr"] = ("dropped" if e.errno == errno.EPERM
+                                        else errname(e))
+            if d.kind == "v4":
+                try:
+                    fragment.sendto(later_fragment(d.addr, i),
+                                    (d.addr, 0))
+                    out[i, "fragment"] = "passed"
+                except OSError as e:
+                    out[i, "fragment"] = ("dropped" if e.errno == errno.EPERM
+                                          else errname(e))
         self.marker.flush()
         arrived = servers.datagrams()
         for i, s in self.held_server.items():
@@ -525,12 +563,13 @@ class Round:
                 arrived.add(s.recv(2048))
             except BlockingIOError:
                 pass
-        for s in ping.values():
+        for s in list(ping.values()) + [exthdr]:
             arrived |= echo_replies(s)
         for token, key in sent.items():
             out[key] = "delivered" if token in arrived else "dropped"
         out.update(wait_connected(connects))
-        for s in sockets + list(udp.values()) + list(ping.values()):
+        for s in (sockets + list(udp.values()) + list(ping.values()) +
+                  [exthdr, fragment]):
             hard_close(s)
         servers.accept_all()
         for key in list(servers.accepted):
@@ -561,7 +600,7 @@ class Round:
             join(self.cgroup)
             self.open_held(servers)
             for key, result in self.probe("c", servers).items():
-                if result not in ("established", "delivered"):
+                if result not in ("established", "delivered", "passed"):
                     raise SetupError("control (no filter): %s to %r: %s" %
                                      (key[1], self.dests[key[0]], result))
             self.load(rules)
@@ -577,7 +616,11 @@ class Round:
         wrong = []
         for (i, probe), kernel in sorted(observed.items()):
             d = self.dests[i]
-            if probe in ("held", "ping"):
+            if probe in ("exthdr", "fragment"):
+                expected = model.unreadable(rules, d.real)
+                want = "dropped" if expected == "deny" else (
+                    "passed" if probe == "fragment" else "delivered")
+            elif probe in ("held", "ping"):
                 expected = model.verdict(
                     rules, d.real, "icmp" if probe == "ping" else "tcp",
                     d.port, hook="backstop")
@@ -640,12 +683,16 @@ def report(seed, rnd, argv, wrong):
     for probe, d, kernel, want, i in wrong:
         proto = {"tcp": "tcp", "held": "tcp", "ping": "icmp"}.get(probe, "udp")
         extra = " with %s" % cmsg_for(d, i)[0] if probe == "cmsg" else ""
-        addr = str(d.real) if probe in ("held", "ping") else d.addr
+        addr = d.addr if probe in ("tcp", "udp", "cmsg") else str(d.real)
+        query = ("%s %s %d" % (proto, addr, d.port)
+                 if probe not in ("exthdr", "fragment") else
+                 "unreadable ports to %s: deny if a deny rule's prefix "
+                 "contains it (or, for 64:ff9b::a.b.c.d, a.b.c.d)" % addr)
         print("DISAGREE seed %d round %d: %s%s to %r: kernel %s, model %s\n"
               "  loader: --cgroup CG %s\n"
-              "  model:  test/reference_verdict.py %s -- %s %s %d" % (
+              "  model:  test/reference_verdict.py %s -- %s" % (
                   seed, rnd, probe, extra, d, kernel, want, rules, rules,
-                  proto, addr, d.port))
+                  query))
 
 
 def main():

@@ -17,7 +17,9 @@ for TCP and UDP, port N of protocol P):
 Aliases: ::ffff:a.b.c.d is judged by the IPv4 rules for a.b.c.d;
 64:ff9b::a.b.c.d is denied if its own verdict or a.b.c.d's is deny; in the
 socket hooks 0.0.0.0 and :: are judged as 127.0.0.1 and ::1. The egress
-backstop judges the packet's real destination (the caller passes it).
+backstop judges the packet's real destination (the caller passes it); a
+packet whose ports it cannot read is denied if a deny rule's prefix
+contains its destination (see unreadable()).
 
     reference_verdict.py --self-test   checks the model on DESIGN.md's examples
     reference_verdict.py RULE... -- PROTO ADDR [PORT]
@@ -109,6 +111,20 @@ def verdict(rules, dest, protocol, port=0, hook="socket"):
     return "deny" if deny else "allow"
 
 
+def unreadable(rules, dest):
+    """'deny' or 'allow' for a packet whose ports the backstop cannot read
+    (an IPv4 later fragment, an IPv6 extension header): deny if some deny
+    rule's prefix contains its destination, ports or not; for
+    64:ff9b::a.b.c.d, the prefix of the address or of a.b.c.d."""
+    addr = ipaddress.ip_address(dest)
+    addrs = [addr]
+    if addr.version == 6 and addr in NAT64:
+        addrs.append(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    covered = any(r.action == "deny" and a.version == r.network.version and
+                  a in r.network for r in rules for a in addrs)
+    return "deny" if covered else "allow"
+
+
 def counts(rules):
     """The reply's counts: rules per family and per action."""
     return {
@@ -162,15 +178,32 @@ EXAMPLES = [
 ]
 
 
+UNREADABLE = [
+    ("--deny [2001:db8::/64]:80 --allow 2001:db8::1", "2001:db8::1", "deny"),
+    ("--allow 2001:db8::/64 --deny 192.0.2.0/24", "2001:db8::1", "allow"),
+    ("--deny 192.0.2.0/24 --allow 192.0.2.1", "192.0.2.1", "deny"),
+    ("--deny 192.0.2.0/24", "64:ff9b::192.0.2.1", "deny"),
+    ("--deny 64:ff9b::/96", "64:ff9b::192.0.2.1", "deny"),
+    ("--deny 192.0.3.0/24", "64:ff9b::192.0.2.1", "allow"),
+]
+
+
 def self_test():
     failed = 0
+    for argv, dest, expected in UNREADABLE:
+        got = unreadable(rules_from_argv(argv.split()), dest)
+        if got != expected:
+            failed += 1
+            print("model: %s; unreadable ports to %s: %s, expected %s" %
+                  (argv, dest, got, expected))
     for argv, protocol, dest, port, expected in EXAMPLES:
         got = verdict(rules_from_argv(argv.split()), dest, protocol, port)
         if got != expected:
             failed += 1
             print("model: %s; %s %s port %d: %s, expected %s" %
                   (argv, protocol, dest, port, got, expected))
-    print("reference_verdict: %d examples, %d wrong" % (len(EXAMPLES), failed))
+    print("reference_verdict: %d examples, %d wrong" %
+          (len(EXAMPLES) + len(UNREADABLE), failed))
     return 1 if failed else 0
 
 

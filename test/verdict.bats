@@ -39,7 +39,7 @@ expect() {
 	local -a cmd
 	shift 2
 	case $mode in
-	cmsg | cmsg-hold | unspec | inet-on-inet6)
+	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment)
 		cmd=("$PYTHON" "$ORACLE_DIR/verdict_probe.py" "$mode") ;;
 	*) cmd=("$NETPROBE" "$mode") ;;
 	esac
@@ -199,6 +199,28 @@ expect() {
 	expect refused inet-on-inet6 192.0.2.1 7001 , 127.0.0.1 7001
 	expect echo unspec 192.0.2.2 7001
 	expect echo inet-on-inet6 192.0.2.2 7001
+}
+
+@test "the backstop: a packet whose ports cannot be read is dropped if a deny rule's prefix contains its destination" {
+	expect echo exthdr-ping 2001:db8::1 0 , 2001:db8:1::1 0
+	expect echo fragment 192.0.2.1 0 , 198.51.100.1 0
+	attach "$CG" --deny '[2001:db8::/64]:80/tcp' --allow 2001:db8::1 \
+		--deny 192.0.2.0/24 --allow 192.0.2.1
+	# fail closed: any deny rule, even a port rule or one a longer allow
+	# overrides, since the ports (even the protocol) are unknown
+	expect refused exthdr-ping 2001:db8::1 0 , 2001:db8::2 0
+	expect refused fragment 192.0.2.1 0 , 192.0.2.2 0
+	expect echo exthdr-ping 2001:db8:1::1 0
+	expect echo fragment 198.51.100.1 0
+}
+
+@test "the backstop: 64:ff9b::a.b.c.d behind an IPv6 extension header is dropped when a deny rule covers a.b.c.d" {
+	expect echo exthdr-ping 64:ff9b::192.0.2.7 0
+	attach "$CG" --deny 192.0.2.0/24
+	# without the header the backstop judges it as a.b.c.d too
+	expect no-reply ping-icmp 64:ff9b::192.0.2.7
+	expect refused exthdr-ping 64:ff9b::192.0.2.7 0
+	expect echo exthdr-ping 64:ff9b::198.51.100.7 0
 }
 
 # against_port_rules MODE OPEN CLOSED: netprobe MODE (tfo or mptcp) to a

@@ -18,6 +18,12 @@ WAIT_S), "error ENAME at CALL in N ms" 4, usage 64.
                                               takes it as AF_INET)
     verdict_probe.py inet-on-inet6 ADDR PORT  sendto with an AF_INET
                                               sockaddr on an AF_INET6 socket
+    verdict_probe.py exthdr-ping ADDR 0       ICMPv6 echo request behind a
+                                              hop-by-hop options header (a
+                                              raw socket: the backstop only)
+    verdict_probe.py fragment ADDR 0          an IPv4 UDP later fragment (no
+                                              ports); "ok" once sent, since
+                                              nothing answers a lone fragment
 """
 
 import ctypes
@@ -32,6 +38,7 @@ PAYLOAD = b"verdict probe\n"
 GSO_SIZE = 200
 SOL_UDP = 17
 UDP_SEGMENT = 103
+IPV6_HOPOPTS = 54
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -109,6 +116,34 @@ def raw_sendto(s, sockaddr):
     return echoes(s, PAYLOAD, 1)
 
 
+def exthdr_ping(addr):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    # next header and length are the kernel's; one PadN option of 4 bytes
+    s.setsockopt(socket.IPPROTO_IPV6, IPV6_HOPOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+    call("sendto", s.sendto, struct.pack("!BBHHH", 128, 0, 0, 0, 1) + PAYLOAD,
+         (addr, 0))
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        s.settimeout(max(0.001, deadline - time.monotonic()))
+        try:
+            data = s.recv(2048)
+        except socket.timeout:
+            return "timeout"
+        if data[0] == 129 and data[8:] == PAYLOAD:
+            return "ok"
+
+
+def fragment(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    # offset 8 bytes, no more fragments; the kernel fills in source,
+    # length and checksum
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0x4242, 1, 64,
+                         socket.IPPROTO_UDP, 0, bytes(4),
+                         socket.inet_aton(addr))
+    call("sendto", s.sendto, header + PAYLOAD, (addr, 0))
+    return "ok"
+
+
 def sockaddr_in(family, addr, port):
     return (struct.pack("=H", family) + struct.pack("!H", port) +
             socket.inet_pton(socket.AF_INET, addr) + bytes(8))
@@ -133,6 +168,10 @@ def main(argv):
         elif mode == "inet-on-inet6" and len(argv) == 3:
             outcome = raw_sendto(udp_socket(socket.AF_INET6),
                                  sockaddr_in(socket.AF_INET, addr, port))
+        elif mode == "exthdr-ping" and len(argv) == 3:
+            outcome = exthdr_ping(addr)
+        elif mode == "fragment" and len(argv) == 3:
+            outcome = fragment(addr)
         else:
             sys.stderr.write(__doc__)
             return 64
