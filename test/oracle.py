@@ -68,6 +68,12 @@ IPV6_HOPOPTS = 54
 # a hop-by-hop options header: next header and length filled in by the
 # kernel, then one PadN option of 4 bytes
 HOP_BY_HOP = bytes([0, 0, 1, 4, 0, 0, 0, 0])
+ICMP6_FILTER = 1
+# struct icmp6_filter: a set bit blocks that type; all but 129 (echo reply)
+ECHO_REPLIES_ONLY = b"".join(
+    struct.pack("=I", 0xFFFFFFFF & ~(1 << 1 if word == 4 else 0))
+    for word in range(8))
+SO_RCVBUFFORCE = 33
 IPPROTO_MPTCP = 262
 SOL_UDP = 17
 UDP_SEGMENT = 103
@@ -150,8 +156,9 @@ def render_cidr(rng, network):
     return str(network), network.version == 6
 
 
-def random_rules(rng):
-    """Loader arguments of one random rule set, and the port centres."""
+def random_rules(rng, extra=0):
+    """Loader arguments of one random rule set (2 to 12 rules, + extra),
+    and the port centres."""
     v4_anchors = [random_in(rng, rng.choice(V4_POOLS)) for _ in range(3)]
     v4_anchors.append(ipaddress.ip_address("127.0.0.1"))
     v6_anchors = [random_in(rng, rng.choice(V6_POOLS)) for _ in range(2)]
@@ -163,7 +170,7 @@ def random_rules(rng):
     if rng.random() < 0.25:  # the allow-list posture
         argv += ["--deny", "0.0.0.0/0", "--deny", "::/0"]
     made = []  # (network, ports text or None) of the rules so far
-    for _ in range(rng.randint(2, 12)):
+    for _ in range(rng.randint(2, 12) + extra):
         if made and rng.random() < 0.3:
             # a twin: an earlier rule's network, so that equal lengths meet
             # (with ports or without, either action: the tie-breaks)
@@ -332,6 +339,7 @@ class Servers:
                                 (self.udp, socket.SOCK_DGRAM)):
                 s = new_socket(socket.AF_INET6, kind)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 22)
                 s.bind(("::", port))
                 if kind == socket.SOCK_STREAM:
                     s.listen(4096)
@@ -482,10 +490,17 @@ class Round:
                 socket.AF_INET6: new_socket(socket.AF_INET6,
                                             socket.SOCK_DGRAM,
                                             socket.IPPROTO_ICMPV6)}
+        for s in ping.values():
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 22)
         # raw sockets for packets whose ports the backstop cannot read
         exthdr = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
                                socket.IPPROTO_ICMPV6)
         exthdr.setsockopt(socket.IPPROTO_IPV6, IPV6_HOPOPTS, HOP_BY_HOP)
+        # a raw socket gets a copy of every ICMPv6 message: keep only echo
+        # replies, and room for all of them
+        exthdr.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER,
+                          ECHO_REPLIES_ONLY)
+        exthdr.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 22)
         exthdr.setblocking(False)
         fragment = socket.socket(socket.AF_INET, socket.SOCK_RAW,
                                  socket.IPPROTO_RAW)
@@ -722,7 +737,8 @@ def main():
     marker = Marker()
     pairs = comparisons = denials = disagreements = 0
     for index in range(args.rounds):
-        argv, centres = random_rules(rng)
+        # every eighth rule set is large: a fuller trie, more port blocks
+        argv, centres = random_rules(rng, 400 if index % 8 == 7 else 0)
         dests = random_dests(rng, model.rules_from_argv(argv), centres,
                              args.dests)
         rnd = Round(args, marker, index, argv, dests)
