@@ -32,14 +32,14 @@ require_mptcp() {
 
 # expect WANT PROBE ARGS...: every run of the probe (netprobe MODE, or
 # verdict_probe.py MODE) from CG ends as WANT: echo (the whole echo came
-# back), refused (EPERM, in < AT_ONCE_MS) or no-reply (refused or timed
+# back), refused (EPERM, in < AT_ONCE_MS), no-reply (refused or timed
 # out). ARGS are "ADDR PORT [EXTRA]" groups separated by ",".
 expect() {
 	local want="$1" mode="$2" args=() ok
 	local -a cmd
 	shift 2
 	case $mode in
-	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment)
+	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment | tcp-connect | udp-send)
 		cmd=("$PYTHON" "$ORACLE_DIR/verdict_probe.py" "$mode") ;;
 	*) cmd=("$NETPROBE" "$mode") ;;
 	esac
@@ -57,6 +57,10 @@ expect() {
 		refused)
 			[[ $status -eq 2 && $output =~ ^refused\ EPERM(\ at\ [a-z]+)?\ in\ ([0-9]+)\ ms$ ]] &&
 				((BASH_REMATCH[2] < AT_ONCE_MS)) && ok=1
+			;;
+		reached) # connected, or refused by the host (nothing listens)
+			[[ ($status -eq 0 && $output =~ ^ok\ in) ||
+				($status -eq 4 && $output =~ ^error\ ECONNREFUSED\ at\ connect) ]] && ok=1
 			;;
 		no-reply)
 			[[ ($status -eq 2 && $output =~ ^refused\ EPERM) ||
@@ -85,6 +89,37 @@ expect() {
 	# ICMP has no port: only the portless deny can match it
 	expect no-reply ping-icmp 10.88.0.1
 	expect echo ping-icmp 10.88.0.2
+}
+
+@test "DESIGN §1: rootless podman's DNS at 169.254.1.1:53 answers while the rest of 169.254.0.0/16 is refused" {
+	serve 53
+	serve 11434
+	expect echo udp-sendto 169.254.1.1 53 , 169.254.1.2 53 , 169.254.169.254 53
+	attach "$CG" --deny 10.88.0.1 --deny 192.168.1.23 --deny 169.254.0.0/16 \
+		--deny fe80::/10 --deny fd00:ec2::254 \
+		--allow 10.88.0.1:11434/tcp --allow 169.254.1.1:53
+	expect echo udp-sendto 169.254.1.1 53
+	expect echo udp-connect 169.254.1.1 53
+	expect echo tcp 169.254.1.1 53 , 10.88.0.1 11434
+	expect refused udp-sendto 169.254.1.2 53 , 169.254.169.254 53 , 192.168.1.23 53 , fd00:ec2::254 53
+	expect refused tcp 169.254.1.1 54 , 10.88.0.1 53 , 192.168.1.23 11434
+	expect no-reply ping-icmp 169.254.1.1
+	expect echo udp-sendto 192.0.2.1 53 , fd00:ec2::253 53
+}
+
+@test "port 0 is in no port range: a rule without ports covers it, a rule with ports does not" {
+	serve 7777
+	expect reached tcp-connect 192.0.2.1 0 , 2001:db8::1 0
+	expect reached udp-send 192.0.2.1 0 , 2001:db8::1 0
+	attach "$CG" --deny 192.0.2.1 --allow 192.0.2.1:1-65535 \
+		--deny 2001:db8::1 --allow '[2001:db8::1]:1-65535'
+	expect refused tcp-connect 192.0.2.1 0 , 2001:db8::1 0
+	expect refused udp-send 192.0.2.1 0 , 2001:db8::1 0
+	expect echo tcp 192.0.2.1 7777 , 2001:db8::1 7777
+	attach "$CG" --deny 192.0.2.0/24:1-65535 --deny '[2001:db8::/64]:1-65535'
+	expect refused tcp-connect 192.0.2.1 7777 , 2001:db8::1 7777
+	expect reached tcp-connect 192.0.2.1 0 , 2001:db8::1 0
+	expect reached udp-send 192.0.2.1 0 , 2001:db8::1 0
 }
 
 @test "DESIGN §6: the allow-list posture reaches only what it lists" {

@@ -18,6 +18,10 @@ WAIT_S), "error ENAME at CALL in N ms" 4, usage 64.
                                               takes it as AF_INET)
     verdict_probe.py inet-on-inet6 ADDR PORT  sendto with an AF_INET
                                               sockaddr on an AF_INET6 socket
+    verdict_probe.py tcp-connect ADDR PORT    TCP connect only (port 0 too):
+                                              "ok" once connected
+    verdict_probe.py udp-send ADDR PORT       connected UDP send (port 0
+                                              too): "ok" once sent
     verdict_probe.py exthdr-ping ADDR 0       ICMPv6 echo request behind a
                                               hop-by-hop options header (a
                                               raw socket: the backstop only)
@@ -168,6 +172,14 @@ def main(argv):
         elif mode == "inet-on-inet6" and len(argv) == 3:
             outcome = raw_sendto(udp_socket(socket.AF_INET6),
                                  sockaddr_in(socket.AF_INET, addr, port))
+        elif mode in ("tcp-connect", "udp-send") and len(argv) == 3:
+            s = socket.socket(family_of(addr), socket.SOCK_STREAM
+                              if mode == "tcp-connect" else socket.SOCK_DGRAM)
+            s.settimeout(WAIT_S)
+            call("connect", s.connect, (addr, port))
+            if mode == "udp-send":
+                call("send", s.send, PAYLOAD)
+            outcome = "ok"
         elif mode == "exthdr-ping" and len(argv) == 3:
             outcome = exthdr_ping(addr)
         elif mode == "fragment" and len(argv) == 3:
