@@ -39,7 +39,7 @@ expect() {
 	local -a cmd
 	shift 2
 	case $mode in
-	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment | tcp-connect | udp-send)
+	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment | tcp-connect | udp-send | lsrr)
 		cmd=("$PYTHON" "$ORACLE_DIR/verdict_probe.py" "$mode") ;;
 	*) cmd=("$NETPROBE" "$mode") ;;
 	esac
@@ -256,6 +256,14 @@ expect() {
 	expect no-reply ping-icmp 64:ff9b::192.0.2.7
 	expect refused exthdr-ping 64:ff9b::192.0.2.7 0
 	expect echo exthdr-ping 64:ff9b::198.51.100.7 0
+}
+
+@test "IPv4 source routing cannot carry a connected UDP socket's datagrams to a denied first hop" {
+	expect reached lsrr 198.51.100.1 7001 192.0.2.1 , 198.51.100.1 7001 203.0.113.9
+	# the socket's peer is allowed: only the backstop sees the first hop
+	attach "$CG" --deny 192.0.2.1 --deny 203.0.113.0/24:7001/udp
+	expect refused lsrr 198.51.100.1 7001 192.0.2.1 , 198.51.100.1 7001 203.0.113.9
+	expect reached lsrr 198.51.100.1 7001 192.0.2.2 , 198.51.100.1 7002 203.0.113.9
 }
 
 # against_port_rules MODE OPEN CLOSED: netprobe MODE (tfo or mptcp) to a

@@ -22,6 +22,10 @@ WAIT_S), "error ENAME at CALL in N ms" 4, usage 64.
                                               "ok" once connected
     verdict_probe.py udp-send ADDR PORT       connected UDP send (port 0
                                               too): "ok" once sent
+    verdict_probe.py lsrr ADDR PORT HOP       connected UDP send with an IPv4
+                                              loose source route through HOP
+                                              (the packet goes to HOP first):
+                                              "ok" once sent
     verdict_probe.py exthdr-ping ADDR 0       ICMPv6 echo request behind a
                                               hop-by-hop options header (a
                                               raw socket: the backstop only)
@@ -179,6 +183,14 @@ def main(argv):
             call("connect", s.connect, (addr, port))
             if mode == "udp-send":
                 call("send", s.send, PAYLOAD)
+            outcome = "ok"
+        elif mode == "lsrr" and len(argv) == 4:
+            s = udp_socket(socket.AF_INET)
+            call("connect", s.connect, (addr, port))
+            # IPOPT_LSRR, length, pointer, the hop, then end of list
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes(
+                [131, 7, 4]) + socket.inet_aton(argv[3]) + b"\x00")
+            call("send", s.send, PAYLOAD)
             outcome = "ok"
         elif mode == "exthdr-ping" and len(argv) == 3:
             outcome = exthdr_ping(addr)
