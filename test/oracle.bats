@@ -3,8 +3,9 @@
 # sets and destinations near their edges, compared with
 # test/reference_verdict.py, an independent model of DESIGN.md section 6.
 # Every comparison is real traffic in a namespace made here: TCP connect,
-# UDP sendto, connected UDP sendmsg with a control message, ping, and data on
-# TCP connections opened before the filter (see test/oracle.py).
+# UDP sendto, connected UDP sendmsg with a control message, ping, data on
+# TCP connections opened before the filter, and packets whose ports cannot be
+# read (IPv6 hop-by-hop header, IPv4 later fragment); see test/oracle.py.
 # ORACLE_SEED=N reruns one seed; the seed is printed with every run.
 
 load helpers

@@ -31,6 +31,9 @@ round:
      dropped) and ping (ICMP: delivered or dropped); half the older IPv4
      connections, and the IPv4 sendto socket of every other round, carry
      IPv4 options, which move the TCP or UDP header the backstop reads;
+     and two packets whose ports the backstop cannot read, from raw
+     sockets: an ICMPv6 echo request behind a hop-by-hop options header
+     (delivered or dropped) and an IPv4 later fragment (sent or dropped);
   5. compares each outcome with the model's verdict.
 "Dropped" is decided without waiting for a timeout: the process is pinned
 to one CPU, so everything it sends over lo is processed in order; after the
