@@ -16,8 +16,10 @@ A socket belongs to the cgroup its creator was in when it was made, so one
 process plays both sides: the servers and the markers are made while it is
 in BASE (unfiltered), the probes after it joined BASE/rN (filtered). Each
 round:
-  1. draws a rule set (overlapping IPv4/IPv6 prefixes, ports, ranges,
-     /tcp, /udp, the allow-list posture, ::ffff: forms) and destinations
+  1. draws a rule set (2 to 12 rules, 400 more in every eighth round:
+     overlapping IPv4/IPv6 prefixes, rules that differ only in action or
+     ports, single ports and ranges up to 1-65535, /tcp, /udp, the
+     allow-list posture, ::ffff: forms) and destinations
      near its edges (prefix edges, port range edges, ::ffff:, 64:ff9b::,
      0.0.0.0 and ::);
   2. listens (TCP and UDP) on every destination port, joins BASE/rN and
@@ -45,7 +47,10 @@ success path never reaches.
 Prints one line per disagreement (with the loader's arguments and a
 reference_verdict.py command line that reproduces the model's side), and a
 summary: "oracle: seed S: R rule sets, P (rule set, destination) pairs, C
-comparisons, N disagreements". Exits 1 on a disagreement, 2 when the setup
+comparisons (D deny), N disagreements, T s" (D: comparisons where the model
+says deny). A drop by the backstop reaches a datagram sender as EPERM: for
+ping and the raw probes that counts as dropped. Exits 1 on a disagreement,
+2 when the setup
 failed (a control probe not delivered, the loader refused a rule set).
 """
 
