@@ -54,9 +54,10 @@ SUMMARY='^oracle: seed ([0-9]+): ([0-9]+) rule sets, ([0-9]+) \(rule set, destin
 }
 
 @test "oracle: a model that lets allow win ties is caught, with seed and reproduction" {
-	local seed="${ORACLE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+	# a fixed seed: not every handful of random rule sets has such a tie
+	local seed=7
 
-	oracle --seed "$seed" --rounds 4 --wrong-model ties
+	oracle --seed "$seed" --rounds 6 --wrong-model ties
 	[[ $status -eq 1 && -z $stderr ]] || { printf '%s\n' "$output" "$stderr" >&2; return 1; }
 	[[ $(tail -n 1 <<<"$output") =~ $SUMMARY ]] && ((BASH_REMATCH[6] > 0))
 	grep -qE "^DISAGREE seed $seed round [0-9]+: " <<<"$output"
