@@ -198,15 +198,33 @@ int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
  * egress hook sees on the listening socket, the only packet a TCP listener
- * sends) or any packet of a socket the sockops hook marked. */
-static __always_inline int accepted_connection(struct __sk_buff *skb)
+ * sends) or a packet to the peer of a socket the sockops hook marked. To
+ * the peer only: an accepted socket with a source route (IP_OPTIONS) sends
+ * its packets to the route's first hop, which is judged like any other. */
+static __always_inline int accepted_connection(struct __sk_buff *skb,
+					       const struct dest *d)
 {
 	struct bpf_sock *sk = skb->sk;
+	__u32 peer[4];
 
 	sk = sk ? bpf_sk_fullsock(sk) : NULL;
-	return sk && sk->protocol == IPPROTO_TCP &&
-	       (sk->state == TCP_LISTEN ||
-		bpf_sk_storage_get(&accepted, sk, 0, 0));
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 0;
+	if (sk->state == TCP_LISTEN)
+		return 1;
+	/* Each field read on its own (volatile): the verifier allows no
+	 * pointer arithmetic on a socket, which the compiler makes of a
+	 * choice between two fields. */
+	peer[0] = *(volatile __u32 *)&sk->dst_ip6[0];
+	peer[1] = *(volatile __u32 *)&sk->dst_ip6[1];
+	peer[2] = *(volatile __u32 *)&sk->dst_ip6[2];
+	peer[3] = *(volatile __u32 *)&sk->dst_ip6[3];
+	if (d->family == AF_INET)
+		peer[0] = *(volatile __u32 *)&sk->dst_ip4,
+		peer[1] = peer[2] = peer[3] = 0;
+	return d->addr[0] == peer[0] && d->addr[1] == peer[1] &&
+	       d->addr[2] == peer[2] && d->addr[3] == peer[3] &&
+	       bpf_sk_storage_get(&accepted, sk, 0, 0);
 }
 
 /* IPv6 extension headers: behind them the ports cannot be read here. */
@@ -229,8 +247,6 @@ int jailai_egress(struct __sk_buff *skb)
 	__u32 offset;
 	__be16 port;
 
-	if (accepted_connection(skb))
-		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
@@ -261,7 +277,7 @@ int jailai_egress(struct __sk_buff *skb)
 						  sizeof(port));
 		d.port = bpf_ntohs(port);
 	}
-	return !denied(&d, unreadable);
+	return accepted_connection(skb, &d) || !denied(&d, unreadable);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
