@@ -183,6 +183,39 @@ close_talk() {
 	talk_ok "$DENIED6" "$JAIL6"
 }
 
+# tfo_passive: connections this namespace's listeners accepted by Fast Open.
+tfo_passive() {
+	in_ns awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "TCPFastOpenPassive") col = i; n = 1 } else print $col }' \
+		/proc/net/netstat
+}
+
+@test "Fast Open and MPTCP connections the jail accepts from a denied peer (the host itself) work" {
+	local out="$BATS_TEST_TMPDIR/netprobe.out" addr mode
+
+	in_ns sysctl -qw net.ipv4.tcp_fastopen=3
+	[[ ! -e /proc/sys/net/mptcp/enabled ]] || in_ns sysctl -qw net.mptcp.enabled=1
+	bg "$out" /dev/null "$CG" "$NETPROBE" serve "$PORT"
+	eventually grep -q '^ready' "$out"
+	# the peer is the loopback address itself, as a host's own address is
+	filter "$CG" --deny 127.0.0.1 --deny ::1
+	[[ $(tfo_passive) -eq 0 ]]
+	for addr in 127.0.0.1 ::1; do
+		# the first asks for a cookie, the second sends data in its SYN
+		for mode in tcp tfo tfo; do
+			run in_ns "$NETPROBE" "$mode" "$addr" "$PORT"
+			[[ $status -eq 0 && $output =~ ^ok\ in\ [0-9]+\ ms$ ]] ||
+				{ echo "$mode $addr: status $status: $output" >&2; false; }
+		done
+	done
+	[[ $(tfo_passive) -ge 2 ]] # so the listener did accept by Fast Open
+	grep -q mptcp "$out" || cannot_run "the kernel has no MPTCP"
+	for addr in 127.0.0.1 ::1; do
+		run in_ns "$NETPROBE" mptcp "$addr" $((PORT + 1))
+		[[ $status -eq 0 && $output =~ ^ok\ in\ [0-9]+\ ms$ ]] ||
+			{ echo "mptcp $addr: status $status: $output" >&2; false; }
+	done
+}
+
 @test "a filter covering the peer's whole prefix, with ports, still lets accepted connections through" {
 	serve "$CG" ::
 	filter "$CG" --deny 127.0.0.0/8 --deny 2001:db8::/32 \
@@ -282,7 +315,8 @@ close_talk() {
 			[[ $addr == *:* ]] && jail="$JAIL6"
 			run in_ns "$PEER" udp-send "$addr" "$jail" "$PORT"
 			[[ $status -eq 0 && $output == sent ]]
-			eventually [ "$(wc -l <"$BATS_TEST_TMPDIR/udp-$jail")" -gt "$n" ]
+			eventually [ "$(wc -l <"$BATS_TEST_TMPDIR/udp-$jail")" -gt "$n" ] ||
+				{ echo "round $n, $addr:" >&2; cat "$BATS_TEST_TMPDIR/udp-$jail" >&2; false; }
 		done
 	done
 	for jail in "$JAIL4" "$JAIL6"; do
@@ -337,6 +371,25 @@ close_talk() {
 		[[ "$(<"$out")" == $'ready\nsynack '"$denied"$'\nsynack '"$other" ]] ||
 			{ cat "$out" >&2; false; }
 		filter "$CG" --deny 192.0.2.1 # the next family starts with its peer allowed
+	done
+}
+
+@test "an accepted connection cannot be source-routed through a denied address (IPv4 option, IPv6 routing header)" {
+	local jail denied other port=$PORT
+
+	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	for jail in "$JAIL4" "$JAIL6"; do
+		denied="$DENIED4" other="$OTHER4"
+		[[ $jail == *:* ]] && denied="$DENIED6" other="$OTHER6"
+		# the jail accepts a connection from itself, so its own socket
+		# is an accepted one; through an allowed hop the line leaves
+		run jail "$CG" "$PEER" reroute "$jail" $((port++)) "$other"
+		[[ $status -eq 0 && $output == sent ]] ||
+			{ echo "via $other: status $status: $output" >&2; false; }
+		# through the denied address the egress hook keeps it back
+		run jail "$CG" "$PEER" reroute "$jail" $((port++)) "$denied"
+		[[ $status -eq 3 && $output =~ ^held\ [0-9]+$ ]] ||
+			{ echo "via $denied: status $status: $output" >&2; false; }
 	done
 }
 

@@ -19,6 +19,12 @@
  *   peer raw-synack SRC SPORT DST DPORT
  *                                    a raw socket's hand-made TCP SYN-ACK
  *                                    from SRC:SPORT; prints "sent"
+ *   peer reroute ADDR PORT HOP       accept a connection from itself on
+ *                                    ADDR:PORT, then source-route the
+ *                                    accepted socket through HOP (IPv4 LSRR
+ *                                    option, IPv6 segment routing header; no
+ *                                    capability needed) and send a line:
+ *                                    "sent", or "held N" if the kernel kept it
  *   peer capture PORT MARKER         print "synack DST" for every outgoing
  *                                    SYN-ACK from port PORT seen on the
  *                                    namespace's interfaces (AF_PACKET); ends
@@ -82,6 +88,7 @@ static const char usage[] =
 	"       peer udp-echo ADDR PORT\n"
 	"       peer udp-send SRC DST PORT\n"
 	"       peer raw-synack SRC SPORT DST DPORT\n"
+	"       peer reroute ADDR PORT HOP\n"
 	"       peer capture PORT MARKER\n";
 
 static int failure(void)
@@ -521,6 +528,66 @@ static int raw_synack(const struct endpoint *src, const struct endpoint *dst)
 	return 0;
 }
 
+/* A loose source route through hop: the kernel sends to hop first. IPv4:
+ * an LSRR option (the kernel moves the first address out as the first hop
+ * and appends the real destination); a new TOS drops the cached route.
+ * IPv6: a segment routing header whose segment 0 the kernel fills with the
+ * real destination. */
+static int source_route(int fd, const struct endpoint *hop)
+{
+	const void *addr;
+	uint8_t opt[40] = { 0 };
+	int tos = 0x10;
+
+	if (hop->family == AF_INET) {
+		addr = &((const struct sockaddr_in *)&hop->addr)->sin_addr;
+		opt[0] = 0x83; /* loose source and record route */
+		opt[1] = 7;
+		opt[2] = 4;
+		memcpy(opt + 3, addr, 4);
+		opt[7] = 1; /* no-op, to a multiple of 4 bytes */
+		return setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, 8) ||
+		       setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	addr = &((const struct sockaddr_in6 *)&hop->addr)->sin6_addr;
+	opt[1] = 4; /* two segments, in units of 8 bytes */
+	opt[2] = 4; /* segment routing */
+	opt[3] = 1; /* segments left: segment 1 (hop) is next */
+	opt[4] = 1; /* last entry */
+	memcpy(opt + 24, addr, 16);
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, opt, sizeof(opt));
+}
+
+static int reroute(const struct endpoint *e, const struct endpoint *hop)
+{
+	static const char line[] = "secret\n";
+	int listener = bound_socket(e, SOCK_STREAM, 1), client = -1, fd = -1;
+	int on = 1, held = 0, rc = 0;
+
+	if (listener < 0 || listen(listener, 1) ||
+	    (client = socket(e->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(client, (const struct sockaddr *)&e->addr, e->len) ||
+	    (fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
+	    source_route(fd, hop) || send_all(fd, line, sizeof(line) - 1) ||
+	    ioctl(fd, SIOCOUTQNSD, &held))
+		rc = failure();
+	if (fd >= 0)
+		close(fd);
+	if (client >= 0)
+		close(client);
+	if (listener >= 0)
+		close(listener);
+	if (rc)
+		return report("", rc);
+	if (held > 0) {
+		printf("held %d\n", held);
+		return EXIT_TIMEOUT;
+	}
+	printf("sent\n");
+	return 0;
+}
+
 /* An outgoing TCP SYN-ACK from port in frame buf? Its destination in dst. */
 static int outgoing_synack(const uint8_t *buf, size_t len, unsigned int port,
 			   char *dst, size_t dst_len)
@@ -618,6 +685,10 @@ int main(int argc, char **argv)
 	    !parse_endpoint(argv[2], argv[3], &a) &&
 	    !parse_endpoint(argv[4], argv[5], &b) && a.family == b.family)
 		return raw_synack(&a, &b);
+	if (argc == 5 && strcmp(mode, "reroute") == 0 &&
+	    !parse_endpoint(argv[2], argv[3], &a) &&
+	    !parse_endpoint(argv[4], "0", &b) && a.family == b.family)
+		return reroute(&a, &b);
 	if (argc == 4 && strcmp(mode, "capture") == 0 &&
 	    !parse_port(argv[2], &port, 0))
 		return capture(port, argv[3]);
