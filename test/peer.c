@@ -40,6 +40,7 @@
  * timeout, held N    3     nothing (complete) within WAIT_MS; not sent
  * error ENAME        4     any other errno, or a bad echo (EBADMSG)
  * usage              64    bad arguments
+ * A capture ends with "timeout" after CAPTURE_MS without its marker.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -62,6 +63,7 @@
 #include <unistd.h>
 
 #define WAIT_MS 3000
+#define CAPTURE_MS 30000LL
 #define MAX_CLIENTS 256
 #define LINE_MAX_LEN 256
 
@@ -81,15 +83,21 @@ struct endpoint {
 	int family;
 };
 
-static const char usage[] =
-	"usage: peer listen ADDR PORT\n"
-	"       peer talk SRC SPORT DST PORT\n"
-	"       peer flood SRC DST PORT\n"
-	"       peer udp-echo ADDR PORT\n"
-	"       peer udp-send SRC DST PORT\n"
-	"       peer raw-synack SRC SPORT DST DPORT\n"
-	"       peer reroute ADDR PORT HOP\n"
-	"       peer capture PORT MARKER\n";
+static const char usage[] = "usage: peer listen ADDR PORT\n"
+			    "       peer talk SRC SPORT DST PORT\n"
+			    "       peer flood SRC DST PORT\n"
+			    "       peer udp-echo ADDR PORT\n"
+			    "       peer udp-send SRC DST PORT\n"
+			    "       peer raw-synack SRC SPORT DST DPORT\n"
+			    "       peer reroute ADDR PORT HOP\n"
+			    "       peer capture PORT MARKER\n";
+
+/* Output goes to a file the tests read as it grows: flush each line. */
+static void flush(void)
+{
+	if (fflush(stdout) == EOF)
+		exit(EXIT_ERROR);
+}
 
 static int failure(void)
 {
@@ -237,7 +245,7 @@ static int send_all(int fd, const char *data, size_t len)
 static int expect_bytes(int fd, const char *want, size_t len,
 			long long deadline)
 {
-	char buf[LINE_MAX_LEN + 1];
+	char buf[LINE_MAX_LEN + 1] = { 0 };
 	size_t got = 0;
 	ssize_t n;
 	int rc;
@@ -315,7 +323,7 @@ static int talk(const struct endpoint *src, const struct endpoint *dst)
 	if (rc)
 		return report("", rc);
 	printf("connected\n");
-	fflush(stdout);
+	flush();
 	while (fgets(line, sizeof(line), stdin)) {
 		len = strlen(line);
 		rc = echo_line(fd, line, len, &held);
@@ -329,7 +337,7 @@ static int talk(const struct endpoint *src, const struct endpoint *dst)
 			return report("", rc);
 		}
 		printf("echoed %s", line);
-		fflush(stdout);
+		flush();
 	}
 	close(fd);
 	return 0;
@@ -366,7 +374,7 @@ static int flood(const struct endpoint *src, const struct endpoint *dst)
 		if (rc)
 			return report(prefix, rc);
 		printf("ok %lu\n", ++count);
-		fflush(stdout);
+		flush();
 	}
 	return 0;
 }
@@ -390,7 +398,7 @@ static int listen_tcp(const struct endpoint *e)
 		return report("", failure());
 	fds[0].events = POLLIN;
 	printf("ready\n");
-	fflush(stdout);
+	flush();
 	for (;;) {
 		if (poll(fds, nfds, -1) < 0 && errno != EINTR)
 			return report("", failure());
@@ -428,7 +436,7 @@ static int udp_echo(const struct endpoint *e)
 	if (fd < 0)
 		return report("", failure());
 	printf("ready\n");
-	fflush(stdout);
+	flush();
 	for (;;) {
 		len = sizeof(from);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
@@ -440,7 +448,7 @@ static int udp_echo(const struct endpoint *e)
 			printf("replied\n");
 		else
 			report("", failure());
-		fflush(stdout);
+		flush();
 	}
 }
 
@@ -448,8 +456,9 @@ static int udp_send(const struct endpoint *src, const struct endpoint *dst)
 {
 	int fd = bound_socket(src, SOCK_DGRAM, 0);
 
-	if (fd < 0 || sendto(fd, "datagram\n", 9, 0,
-			     (const struct sockaddr *)&dst->addr, dst->len) != 9)
+	if (fd < 0 ||
+	    sendto(fd, "datagram\n", 9, 0, (const struct sockaddr *)&dst->addr,
+		   dst->len) != 9)
 		return report("", failure());
 	printf("sent\n");
 	close(fd);
@@ -486,8 +495,8 @@ static uint16_t tcp4_checksum(const struct endpoint *src,
 	memcpy(pseudo + 4, &((const struct sockaddr_in *)&dst->addr)->sin_addr,
 	       4);
 	pseudo[11] = (uint8_t)len;
-	return fold(sum_words(segment, len,
-			      sum_words(pseudo, sizeof(pseudo), 0)));
+	return fold(
+		sum_words(segment, len, sum_words(pseudo, sizeof(pseudo), 0)));
 }
 
 /* What a listener's SYN-ACK looks like, sent by a raw socket instead: the
@@ -627,7 +636,7 @@ static int outgoing_synack(const uint8_t *buf, size_t len, unsigned int port,
 static int capture(unsigned int port, const char *marker)
 {
 	long long deadline;
-	struct sockaddr_ll from;
+	struct sockaddr_ll from = { 0 };
 	socklen_t len;
 	uint8_t buf[2048];
 	char dst[INET6_ADDRSTRLEN];
@@ -638,8 +647,8 @@ static int capture(unsigned int port, const char *marker)
 	if (fd < 0)
 		return report("", failure());
 	printf("ready\n");
-	fflush(stdout);
-	deadline = now_ms() + 10 * WAIT_MS;
+	flush();
+	deadline = now_ms() + CAPTURE_MS;
 	for (;;) {
 		rc = wait_for(fd, POLLIN, deadline);
 		if (rc)
@@ -651,7 +660,7 @@ static int capture(unsigned int port, const char *marker)
 		    !outgoing_synack(buf, (size_t)n, port, dst, sizeof(dst)))
 			continue;
 		printf("synack %s\n", dst);
-		fflush(stdout);
+		flush();
 		if (strcmp(dst, marker) == 0)
 			return 0;
 	}
