@@ -68,12 +68,15 @@ static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
  * wins, a rule with ports beats one without at equal length, deny wins a
  * tie. If d's ports could not be read: is there a deny rule whose prefix
  * contains its address? */
-static __noinline int deny_one(const struct dest *d, int unreadable)
+__noinline int deny_one(const struct dest *d, int unreadable)
 {
-	__u8 kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
 	struct rule_key key = { 0 };
 	__u32 rank, best, level;
+	__u8 kind;
 
+	if (!d) /* a global function: verified once, for any argument */
+		return 1;
+	kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
 	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
 	key.family = d->family;
 	key.addr[0] = d->addr[0];
@@ -88,8 +91,7 @@ static __noinline int deny_one(const struct dest *d, int unreadable)
 	for (level = 0; level < 16; level++) {
 		rank = lookup(&key, kind | level,
 			      d->port & ~((1U << level) - 1));
-		if (rank > best)
-			best = rank;
+		best = rank > best ? rank : best;
 	}
 	return best & 1;
 }
@@ -199,16 +201,17 @@ int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 /* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
  * egress hook sees on the listening socket, the only packet a TCP listener
  * sends) or a packet to the peer of a socket the sockops hook marked. To
- * the peer only: an accepted socket with a source route (IP_OPTIONS) sends
- * its packets to the route's first hop, which is judged like any other. */
+ * the peer only, and plain TCP (no IPv4 options, no IPv6 extension header):
+ * an accepted socket given a source route (IP_OPTIONS, IPV6_RTHDR) sends
+ * its packets on to other hops, which are judged like any other. */
 static __always_inline int accepted_connection(struct __sk_buff *skb,
-					       const struct dest *d)
+					       const struct dest *d, int plain)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u32 peer[4];
 
 	sk = sk ? bpf_sk_fullsock(sk) : NULL;
-	if (!sk || sk->protocol != IPPROTO_TCP)
+	if (!sk || sk->protocol != IPPROTO_TCP || !plain)
 		return 0;
 	if (sk->state == TCP_LISTEN)
 		return 1;
@@ -277,7 +280,13 @@ int jailai_egress(struct __sk_buff *skb)
 						  sizeof(port));
 		d.port = bpf_ntohs(port);
 	}
-	return accepted_connection(skb, &d) || !denied(&d, unreadable);
+	return accepted_connection(
+		       skb, &d,
+		       d.protocol == IPPROTO_TCP &&
+			       offset == (d.family == AF_INET ?
+						  sizeof(struct iphdr) :
+						  sizeof(struct ipv6hdr))) ||
+	       !denied(&d, unreadable);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
