@@ -67,7 +67,7 @@ static void keyval_cover(struct keyval *out, size_t *n, const struct rule *r,
 	if (end < r->first_port || start > r->last_port)
 		return;
 	if (start >= r->first_port && end <= r->last_port) {
-		keyval_put(out, n, r, (KIND_TCP << protocol) | level, start,
+		keyval_put(out, n, r, ((unsigned int)KIND_TCP << protocol) | level, start,
 			   deny);
 		levels[protocol] |= 1U << level;
 		return;
