@@ -24,9 +24,11 @@
 #include "filter.h"
 
 #define AF_UNSPEC 0
+#define AF_INET 2
+#define AF_INET6 10
 #define IPPROTO_MPTCP_SOCKET \
 	262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
-#define TCP_NEW_SYN_RECV 12 /* a request socket: it only ever sends a SYN-ACK */
+#define TCP_LISTEN 10
 #define IP_FRAGMENT_OFFSET 0x1fff
 
 struct {
@@ -47,7 +49,7 @@ struct {
 
 struct dest {
 	__be32 addr[4];
-	__u8 family; /* 4 or 6 */
+	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP or any other */
 	__u16 port; /* host order; for TCP and UDP only */
 };
@@ -66,28 +68,20 @@ static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
  * rule with ports beats one without at equal length, deny wins a tie. */
 static __noinline __u32 best_rank(const struct dest *d)
 {
+	__u8 kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
 	struct rule_key key = { 0 };
-	__u32 rank, best, levels, level;
-	__u8 kind;
+	__u32 rank, best, level;
 
-	key.prefixlen = 16; /* the level masks: family 0 */
-	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		levels = 0;
-	else
-		levels = lookup(
-			&key, d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP,
-			0);
-	kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
-	key.prefixlen = 32 + (d->family == 4 ? 32 : 128);
+	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
 	key.family = d->family;
 	key.addr[0] = d->addr[0];
 	key.addr[1] = d->addr[1];
 	key.addr[2] = d->addr[2];
 	key.addr[3] = d->addr[3];
 	best = lookup(&key, KIND_ANY_PORT, 0);
+	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
+		return best;
 	for (level = 0; level < 16; level++) {
-		if (!(levels & (1U << level)))
-			continue;
 		rank = lookup(&key, kind | level,
 			      d->port & ~((1U << level) - 1));
 		if (rank > best)
@@ -102,7 +96,7 @@ static __noinline int deny_covers(const struct dest *d)
 {
 	struct rule_key key = { 0 };
 
-	key.prefixlen = 32 + (d->family == 4 ? 32 : 128);
+	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
 	key.family = d->family;
 	key.addr[0] = d->addr[0];
 	key.addr[1] = d->addr[1];
@@ -119,21 +113,21 @@ static __always_inline int denied(struct dest *d)
 {
 	int nat64, deny;
 
-	if (d->family == 6 && !d->addr[0] && !d->addr[1] &&
+	if (d->family == AF_INET6 && !d->addr[0] && !d->addr[1] &&
 	    d->addr[2] == bpf_htonl(0xffff)) {
-		d->family = 4;
+		d->family = AF_INET;
 		d->addr[0] = d->addr[3];
 	}
-	if (d->family == 4 && !d->addr[0])
+	if (d->family == AF_INET && !d->addr[0])
 		d->addr[0] = bpf_htonl(0x7f000001);
-	if (d->family == 6 &&
+	if (d->family == AF_INET6 &&
 	    !(d->addr[0] | d->addr[1] | d->addr[2] | d->addr[3]))
 		d->addr[3] = bpf_htonl(1);
-	nat64 = d->family == 6 && d->addr[0] == bpf_htonl(0x0064ff9b) &&
+	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) &&
 		!d->addr[1] && !d->addr[2];
 	deny = best_rank(d) & 1;
 	if (nat64) {
-		d->family = 4;
+		d->family = AF_INET;
 		d->addr[0] = d->addr[3];
 		deny |= best_rank(d) & 1;
 	}
@@ -149,7 +143,7 @@ static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx,
 {
 	struct dest d = { .family = family };
 
-	if (family == 4) {
+	if (family == AF_INET) {
 		d.addr[0] = ctx->user_ip4;
 	} else {
 		d.addr[0] = ctx->user_ip6[0];
@@ -192,41 +186,38 @@ int jailai_sockops(struct bpf_sock_ops *ctx)
 SEC("cgroup/connect4")
 int jailai_connect4(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, 4);
+	return judge_sock_addr(ctx, AF_INET);
 }
 
 SEC("cgroup/sendmsg4")
 int jailai_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, 4);
+	return judge_sock_addr(ctx, AF_INET);
 }
 
 SEC("cgroup/connect6")
 int jailai_connect6(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, 6);
+	return judge_sock_addr(ctx, AF_INET6);
 }
 
 SEC("cgroup/sendmsg6")
 int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, 6);
+	return judge_sock_addr(ctx, AF_INET6);
 }
 
-/* A packet of a TCP connection the jail accepted: its SYN-ACK (sent by a
- * request socket, which only the kernel makes for a received SYN) or any
- * packet of a socket the sockops hook marked. */
+/* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
+ * egress hook sees on the listening socket, the only packet a TCP listener
+ * sends) or any packet of a socket the sockops hook marked. */
 static __always_inline int accepted_connection(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 
-	if (!sk)
-		return 0;
-	if (sk->state == TCP_NEW_SYN_RECV)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
+	sk = sk ? bpf_sk_fullsock(sk) : NULL;
 	return sk && sk->protocol == IPPROTO_TCP &&
-	       bpf_sk_storage_get(&accepted, sk, 0, 0);
+	       (sk->state == TCP_LISTEN ||
+		bpf_sk_storage_get(&accepted, sk, 0, 0));
 }
 
 /* IPv6 extension headers: behind them the ports cannot be read here. */
@@ -256,7 +247,7 @@ int jailai_egress(struct __sk_buff *skb)
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return 0;
-		d.family = 4;
+		d.family = AF_INET;
 		d.addr[0] = ip.daddr;
 		d.protocol = ip.protocol;
 		offset = ip.ihl * 4;
@@ -266,7 +257,7 @@ int jailai_egress(struct __sk_buff *skb)
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return 0;
-		d.family = 6;
+		d.family = AF_INET6;
 		__builtin_memcpy(d.addr, &ip6.daddr, sizeof(d.addr));
 		d.protocol = ip6.nexthdr;
 		offset = sizeof(ip6);

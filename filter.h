@@ -20,9 +20,6 @@
  * Value: the rank of the rule, (address prefix length << 2 | has ports << 1
  * | deny). The highest rank among the matches wins (DESIGN.md section 6:
  * longest prefix, then a rule with ports, then deny); an odd winner denies.
- * Family 0 holds one more key per protocol (prefix length 16, kind KIND_TCP
- * or KIND_UDP): its value has bit L set if some rule uses blocks of level L,
- * so a lookup skips the levels no rule uses.
  */
 #ifndef JAIL_AI_FILTER_H
 #define JAIL_AI_FILTER_H
@@ -31,7 +28,7 @@
 
 #define RULES_MAX 16384 /* --deny and --allow together */
 #define KEYS_PER_RULE 61 /* 2 protocols x 30 port blocks + KIND_DENY */
-#define KEYS_MAX (RULES_MAX * KEYS_PER_RULE + 2) /* + 2 level masks */
+#define KEYS_MAX (RULES_MAX * KEYS_PER_RULE)
 
 enum rule_kind {
 	KIND_ANY_PORT = 0x00,
@@ -42,7 +39,7 @@ enum rule_kind {
 
 struct rule_key {
 	__u32 prefixlen; /* bits of what follows that must match */
-	__u8 family; /* 4, 6, or 0 for the level masks */
+	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 kind; /* enum rule_kind */
 	__be16 port; /* first port of the block; 0 without ports */
 	__be32 addr[4]; /* an IPv4 address fills addr[0] only */
