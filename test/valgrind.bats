@@ -124,11 +124,11 @@ vg() {
 	cg=$(make_cgroup)
 	vg --cgroup "$cg" --deny 192.0.2.0/24 --deny 2001:db8::/32 --deny ::ffff:198.51.100.7
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":2,\"ipv6\":1,\"programs\":\[[0-9]+(,[0-9]+){4}\]\}$ ]]
-	[[ $(our_programs "$cg") -eq 5 ]]
+	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":2,\"ipv6\":1,\"deny\":3,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
 	# Again: the replace path (query, get fd by id, BPF_F_REPLACE).
 	vg --cgroup "$cg" --deny 203.0.113.9
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ \"ipv4\":1,\"ipv6\":0 ]]
-	[[ $(our_programs "$cg") -eq 5 ]]
+	[[ $output =~ \"ipv4\":1,\"ipv6\":0,\"deny\":1,\"allow\":0 ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
 }
