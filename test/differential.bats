@@ -25,7 +25,7 @@ setup() {
 	[[ $output == *"reference grammar vs inet_pton: 0 disagreements"* ]]
 	[[ $output == *"reference vs parse_rule: 0 disagreements"* ]]
 	# The mix really covers every outcome, in numbers.
-	[[ ${lines[0]} =~ ([0-9]+)\ accepted\ \(([0-9]+)\ of\ them\ IPv4-mapped,\ ([0-9]+)\ with\ ports\),\ ([0-9]+)\ host\ bits,\ ([0-9]+)\ bad\ address,\ ([0-9]+)\ bad\ prefix,\ ([0-9]+)\ bad\ ports,\ ([0-9]+)\ bad\ protocol,\ ([0-9]+)\ brackets,\ ([0-9]+)\ too\ long ]]
+	[[ ${lines[0]} =~ ([0-9]+)\ accepted\ \(([0-9]+)\ of\ them\ IPv4-mapped,\ ([0-9]+)\ with\ ports\),\ ([0-9]+)\ host\ bits,\ ([0-9]+)\ bad\ address,\ ([0-9]+)\ bad\ prefix,\ ([0-9]+)\ bad\ ports,\ ([0-9]+)\ bad\ protocol,\ ([0-9]+)\ brackets\;\ ([0-9]+)\ longer\ than\ 127\ bytes ]]
 	for n in "${BASH_REMATCH[@]:1}"; do
 		[[ $n -ge 1000 ]]
 	done

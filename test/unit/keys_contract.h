@@ -6,7 +6,7 @@
  * with parse_rule, itself held to DESIGN.md by the differential test) it
  * builds every key the kernel's trie must hold, and compares them, as
  * multisets, with what parse_args stored:
- *  - keys[0 .. n_first): each --allow rule's keys and the two level masks;
+ *  - keys[0 .. n_first): each --allow rule's keys;
  *  - keys[KEYS_MAX - n_last .. KEYS_MAX): each --deny rule's keys (loaded
  *    last, so a deny replaces an allow of the same key);
  *  - a rule's keys: KIND_DENY (deny rules only, port 0), KIND_ANY_PORT
@@ -14,12 +14,10 @@
  *    of aligned blocks of 2^level ports covering exactly first..last (cut
  *    here top-down, from the block of all 65536 ports: a different route
  *    to the same blocks), each keyed KIND_TCP or KIND_UDP | level and its
- *    first port; prefix length 32 + the rule's; family 4 or 6; address as
- *    parsed; value (rule prefix << 2 | has ports << 1 | deny);
- *  - the level masks: family 0, prefix length 16, kind KIND_TCP or
- *    KIND_UDP, port 0, address 0; value bit L set iff some block of that
- *    protocol has level L;
- *  - counts per family and per action, and levels[], as the rules say.
+ *    first port; prefix length 32 + the rule's; family AF_INET or
+ *    AF_INET6; address as parsed; value (rule prefix << 2 | has ports << 1
+ *    | deny);
+ *  - counts per family and per action as the rules say.
  * keys_contract() returns NULL if all holds, else what does not.
  */
 #ifndef JAIL_AI_KEYS_CONTRACT_H
@@ -49,7 +47,7 @@ static void keyval_put(struct keyval *out, size_t *n, const struct rule *r,
 
 	memset(kv, 0, sizeof(*kv));
 	kv->key.prefixlen = 32 + r->network.prefixlen;
-	kv->key.family = r->network.family == AF_INET ? 4 : 6;
+	kv->key.family = (uint8_t)r->network.family;
 	kv->key.kind = (uint8_t)kind;
 	kv->key.port = htons((uint16_t)port);
 	memcpy(kv->key.addr, r->network.addr, sizeof(kv->key.addr));
@@ -60,25 +58,24 @@ static void keyval_put(struct keyval *out, size_t *n, const struct rule *r,
 /* The blocks of [start, start + 2^level) inside [first, last], top-down. */
 static void keyval_cover(struct keyval *out, size_t *n, const struct rule *r,
 			 int deny, unsigned int protocol, unsigned int start,
-			 unsigned int level, uint32_t *levels)
+			 unsigned int level)
 {
 	unsigned int end = start + (1U << level) - 1;
 
 	if (end < r->first_port || start > r->last_port)
 		return;
 	if (start >= r->first_port && end <= r->last_port) {
-		keyval_put(out, n, r, ((unsigned int)KIND_TCP << protocol) | level, start,
-			   deny);
-		levels[protocol] |= 1U << level;
+		keyval_put(out, n, r, ((unsigned int)KIND_TCP << protocol) | level,
+			   start, deny);
 		return;
 	}
-	keyval_cover(out, n, r, deny, protocol, start, level - 1, levels);
+	keyval_cover(out, n, r, deny, protocol, start, level - 1);
 	keyval_cover(out, n, r, deny, protocol, start + (1U << (level - 1)),
-		     level - 1, levels);
+		     level - 1);
 }
 
 static size_t keyval_rule(struct keyval *out, size_t n, const struct rule *r,
-			  int deny, uint32_t *levels)
+			  int deny)
 {
 	unsigned int protocol;
 
@@ -88,8 +85,7 @@ static size_t keyval_rule(struct keyval *out, size_t n, const struct rule *r,
 		keyval_put(out, &n, r, KIND_ANY_PORT, 0, deny);
 	for (protocol = 0; protocol < 2; protocol++)
 		if (r->protocols & (1U << protocol))
-			keyval_cover(out, &n, r, deny, protocol, 0, 16,
-				     levels);
+			keyval_cover(out, &n, r, deny, protocol, 0, 16);
 	return n;
 }
 
@@ -130,10 +126,8 @@ static const char *keys_contract(int argc, char *const argv[],
 {
 	size_t rules = 0, n_front = 0, n_back = 0, v4 = 0, v6 = 0, deny = 0;
 	struct keyval *front, *back;
-	uint32_t levels[2] = { 0, 0 };
 	const char *broken = NULL;
 	struct rule r;
-	unsigned int protocol;
 	int i;
 
 	for (i = 1; i + 1 < argc; i++)
@@ -141,7 +135,7 @@ static const char *keys_contract(int argc, char *const argv[],
 			rules++, i++;
 		else if (!strcmp(argv[i], "--cgroup"))
 			i++;
-	front = calloc(rules * KEYS_PER_RULE + 2, sizeof(*front));
+	front = calloc(rules * KEYS_PER_RULE + 1, sizeof(*front));
 	back = calloc(rules * KEYS_PER_RULE + 1, sizeof(*back));
 	if (!front || !back)
 		abort();
@@ -159,21 +153,11 @@ static const char *keys_contract(int argc, char *const argv[],
 		*(r.network.family == AF_INET ? &v4 : &v6) += 1;
 		deny += is_deny != 0;
 		if (is_deny)
-			n_back = keyval_rule(back, n_back, &r, 1, levels);
+			n_back = keyval_rule(back, n_back, &r, 1);
 		else
-			n_front = keyval_rule(front, n_front, &r, 0, levels);
+			n_front = keyval_rule(front, n_front, &r, 0);
 	}
-	for (protocol = 0; protocol < 2; protocol++) {
-		struct keyval *kv = &front[n_front++];
-
-		memset(kv, 0, sizeof(*kv));
-		kv->key.prefixlen = 16;
-		kv->key.kind = (uint8_t)(KIND_TCP << protocol);
-		kv->value = levels[protocol];
-	}
-	if (req->levels[0] != levels[0] || req->levels[1] != levels[1])
-		broken = "levels[] are not the block levels in use";
-	else if (req->n_v4 != v4 || req->n_v6 != v6)
+	if (req->n_v4 != v4 || req->n_v6 != v6)
 		broken = "rules per family (n_v4, n_v6) differ from argv";
 	else if (req->n_deny != deny || req->n_allow != rules - deny)
 		broken = "rules per action (n_deny, n_allow) differ from argv";
@@ -183,7 +167,7 @@ static const char *keys_contract(int argc, char *const argv[],
 		 req->n_first + req->n_last > KEYS_MAX)
 		broken = "the two segments overflow KEYS_MAX";
 	else if (!keyval_same(req, 0, req->n_first, front, n_front))
-		broken = "the front segment is not the allow keys + level masks";
+		broken = "the front segment is not the allow rules' keys";
 	else if (!keyval_same(req, KEYS_MAX - req->n_last, req->n_last, back,
 			      n_back))
 		broken = "the back segment is not the deny rules' keys";
