@@ -259,7 +259,7 @@ success_json_re() {
 	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x6, replace_bpf_fd=[1-9]' "$TRACE") -eq 6 ]]
 }
 
-@test "a full request (8192 IPv4 + 8192 IPv6 entries): only allowlisted calls" {
+@test "a full request (8192 IPv4 + 8192 IPv6 rules): only allowlisted calls" {
 	local args=() i
 	for ((i = 0; i < 8192; i++)); do
 		args+=(--deny "198.18.$((i / 256)).$((i % 256))" --deny "2001:db8::$i")
@@ -271,14 +271,16 @@ success_json_re() {
 	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
 	assert_filter_first
-	# Each map filled with one batch of 8192.
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, \{batch=\{.*count=8192,' "$TRACE") -eq 2 ]]
+	# The trie filled with one batch: the deny rules' 2 keys each
+	# (KIND_DENY and KIND_ANY_PORT); no allow keys, so no second batch.
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, ' "$TRACE") -eq 1 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, \{batch=\{.*count=32768,' "$TRACE") -eq 1 ]]
 }
 
 @test "--help: after the filter only the write to stdout and the exit" {
 	traced -- --help
 	[[ $status -eq 0 ]]
-	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny CIDR [--deny CIDR]..." ]]
+	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]..." ]]
 	[[ -z $stderr ]]
 	assert_confined
 	assert_filter_first
