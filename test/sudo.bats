@@ -178,8 +178,8 @@ sudo_refused() {
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::/32
 	[[ $status -eq 0 ]]
 	[[ -z $stderr ]]
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":1,\"programs\":\[[0-9]+(,[0-9]+){4}\]\}$ ]]
-	[[ $(our_programs "$cg") -eq 5 ]]
+	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":1,\"deny\":2,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
 
 	run jailed_connect "$cg" "$ns" 192.0.2.1
 	[[ $output == *"connect: Operation not permitted"* ]]
@@ -331,7 +331,7 @@ sudo_refused() {
 	# Four entries, each on a line of its own.
 	[[ $(log_lines | wc -l) -eq 4 ]]
 	[[ $(log_lines | grep -cvE "$LOG_DATE") -eq 0 ]]
-	[[ $(our_programs "$cg") -eq 5 ]] # from the accepted call only
+	[[ $(our_programs "$cg") -eq 6 ]] # from the accepted call only
 }
 
 @test "sudo admits the largest request, 16384 --deny, and logs it whole on one line; the loader refuses 16385 (65)" {
@@ -344,11 +344,11 @@ sudo_refused() {
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" "${argv[@]}"
 	[[ $status -eq 0 ]]
 	[[ -z $stderr ]]
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":8192,\"ipv6\":8192,"* ]]
+	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":8192,\"ipv6\":8192,\"deny\":16384,\"allow\":0,"* ]]
 	logged "PWD=$PWD ; USER=root ; COMMAND=$SUDO_LOADER --cgroup $cg ${argv[*]} ; EXIT=0"
 
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" "${argv[@]}" --deny 192.0.2.1
 	[[ $status -eq 65 ]]
 	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --deny 192.0.2.1: too many entries (at most 16384)" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: --deny 192.0.2.1: too many rules (at most 16384)" ]]
 }
