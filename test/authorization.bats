@@ -177,7 +177,7 @@ jailed() {
 	# Authorized (it owns the cgroup) but holds no capability: the first
 	# bpf() fails with EPERM, reported as "not permitted", nothing attached.
 	run_capture runuser -u "$TAG"o -- "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$ME: loading the embedded filter: Operation not permitted: needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN (run it as root, through sudo)"
+	assert_refused "$cg" "$ME: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted"
 }
 
 @test "a real non-root caller's SUDO_UID is ignored: it cannot claim root" {

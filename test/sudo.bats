@@ -292,7 +292,7 @@ sudo_refused() {
 	as "$MEMBER" -g "$GROUP" "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1
 	[[ $status -eq 77 ]]
 	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: loading the embedded filter: Operation not permitted" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted" ]]
 	logged "PWD=$PWD ; USER=$MEMBER ; GROUP=$GROUP ; COMMAND=$SUDO_LOADER --cgroup $cg --deny 192.0.2.1 ; EXIT=77"
 	[[ $(our_programs "$cg") -eq 0 ]]
 }
