@@ -136,7 +136,8 @@ static void check_rule(const char *text)
 		snprintf(again_text, sizeof(again_text), "%s/%u", addr,
 			 c->prefixlen);
 	else
-		snprintf(again_text, sizeof(again_text), "%s%s/%u%s:%llu-%llu%s",
+		snprintf(again_text, sizeof(again_text),
+			 "%s%s/%u%s:%llu-%llu%s",
 			 c->family == AF_INET6 ? "[" : "", addr, c->prefixlen,
 			 c->family == AF_INET6 ? "]" : "", r.first_port,
 			 r.last_port,

@@ -30,6 +30,9 @@
 
 #include "../../validate.h"
 
+/* KEYS_MAX, computed in size_t. */
+#define KEYS_ALL ((size_t)RULES_MAX * KEYS_PER_RULE)
+
 struct keyval {
 	struct rule_key key;
 	uint32_t value;
@@ -65,8 +68,9 @@ static void keyval_cover(struct keyval *out, size_t *n, const struct rule *r,
 	if (end < r->first_port || start > r->last_port)
 		return;
 	if (start >= r->first_port && end <= r->last_port) {
-		keyval_put(out, n, r, ((unsigned int)KIND_TCP << protocol) | level,
-			   start, deny);
+		keyval_put(out, n, r,
+			   ((unsigned int)KIND_TCP << protocol) | level, start,
+			   deny);
 		return;
 	}
 	keyval_cover(out, n, r, deny, protocol, start, level - 1);
@@ -131,19 +135,20 @@ static const char *keys_contract(int argc, char *const argv[],
 	int i;
 
 	for (i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--deny") || !strcmp(argv[i], "--allow"))
+		if (strcmp(argv[i], "--deny") == 0 ||
+		    strcmp(argv[i], "--allow") == 0)
 			rules++, i++;
-		else if (!strcmp(argv[i], "--cgroup"))
+		else if (strcmp(argv[i], "--cgroup") == 0)
 			i++;
 	front = calloc(rules * KEYS_PER_RULE + 1, sizeof(*front));
 	back = calloc(rules * KEYS_PER_RULE + 1, sizeof(*back));
 	if (!front || !back)
 		abort();
 	for (i = 1; i + 1 < argc; i++) {
-		int is_deny = !strcmp(argv[i], "--deny");
+		int is_deny = strcmp(argv[i], "--deny") == 0;
 
-		if (!is_deny && strcmp(argv[i], "--allow")) {
-			i += !strcmp(argv[i], "--cgroup");
+		if (!is_deny && strcmp(argv[i], "--allow") != 0) {
+			i += strcmp(argv[i], "--cgroup") == 0;
 			continue;
 		}
 		if (parse_rule(argv[++i], &r) != NULL) {
@@ -163,12 +168,12 @@ static const char *keys_contract(int argc, char *const argv[],
 		broken = "rules per action (n_deny, n_allow) differ from argv";
 	else if (rules < 1 || rules > RULES_MAX || deny < 1)
 		broken = "accepted without 1..16384 rules and a --deny";
-	else if (req->n_first > KEYS_MAX || req->n_last > KEYS_MAX ||
-		 req->n_first + req->n_last > KEYS_MAX)
+	else if (req->n_first > KEYS_ALL || req->n_last > KEYS_ALL ||
+		 req->n_first + req->n_last > KEYS_ALL)
 		broken = "the two segments overflow KEYS_MAX";
 	else if (!keyval_same(req, 0, req->n_first, front, n_front))
 		broken = "the front segment is not the allow rules' keys";
-	else if (!keyval_same(req, KEYS_MAX - req->n_last, req->n_last, back,
+	else if (!keyval_same(req, KEYS_ALL - req->n_last, req->n_last, back,
 			      n_back))
 		broken = "the back segment is not the deny rules' keys";
 out:

@@ -123,7 +123,8 @@ static void describe(const struct rule *r, char *buf, size_t size)
 		snprintf(buf + used, size - (size_t)used, "%s %llu-%llu",
 			 protocols[r->protocols], r->first_port, r->last_port);
 	else if (r->first_port || r->last_port)
-		snprintf(buf + used, size - (size_t)used, " ports without protocol");
+		snprintf(buf + used, size - (size_t)used,
+			 " ports without protocol");
 }
 
 /* want: NULL (valid) or the message; expected: "ipv4 10.0.0.0/8" (and the
@@ -426,7 +427,8 @@ static void group_rule_ports(void)
 	     "ipv4 192.0.2.0/24 tcp 1024-65535");
 	RULE("[::/0]:1-65535/udp", OK, "ipv6 ::/0 udp 1-65535");
 	RULE("[::]:53", OK, "ipv6 ::/128 tcp+udp 53-53");
-	RULE("[2001:DB8::1/128]:443/tcp", OK, "ipv6 2001:db8::1/128 tcp 443-443");
+	RULE("[2001:DB8::1/128]:443/tcp", OK,
+	     "ipv6 2001:db8::1/128 tcp 443-443");
 	/* IPv4-mapped with ports: folded to IPv4, ports kept. */
 	RULE("[::ffff:10.0.0.1]:53", OK, "ipv4 10.0.0.1/32 tcp+udp 53-53");
 	RULE("[::ffff:10.0.0.0/104]:1-1024/udp", OK,
@@ -494,11 +496,14 @@ static void group_rule_bad_ports(void)
 static void group_rule_bad_protocol(void)
 {
 	static const char *const bad[] = {
-		"192.0.2.1:80/TCP", "192.0.2.1:80/Udp",	   "192.0.2.1:80/sctp",
-		"192.0.2.1:80/icmp", "192.0.2.1:80/6",	   "192.0.2.1:80/",
-		"[::1]:80/tcp/udp",  "192.0.2.1:80/tcp,udp", "192.0.2.1:80/tcp ",
-		"192.0.2.1:80/ tcp", "[::1]:80/udp6",	   "192.0.2.1:80//tcp",
-		"192.0.2.1:80/tc",   "192.0.2.1:80/tcpp",   "192.0.2.1:80/tcp-90",
+		"192.0.2.1:80/TCP",    "192.0.2.1:80/Udp",
+		"192.0.2.1:80/sctp",   "192.0.2.1:80/icmp",
+		"192.0.2.1:80/6",      "192.0.2.1:80/",
+		"[::1]:80/tcp/udp",    "192.0.2.1:80/tcp,udp",
+		"192.0.2.1:80/tcp ",   "192.0.2.1:80/ tcp",
+		"[::1]:80/udp6",       "192.0.2.1:80//tcp",
+		"192.0.2.1:80/tc",     "192.0.2.1:80/tcpp",
+		"192.0.2.1:80/tcp-90",
 	};
 	size_t i;
 
@@ -509,10 +514,18 @@ static void group_rule_bad_protocol(void)
 static void group_rule_brackets(void)
 {
 	static const char *const brackets[] = {
-		"[::1]",	    "[::1]/128",	 "[2001:db8::]/32",
-		"[2001:db8::1]/tcp", "[10.0.0.1]:80",	 "[10.0.0.0/8]:80/tcp",
-		"[1.2.3.4]",	    "[2001:db8::1]80",	 "[::1",
-		"[]:80",	    "[]",		 "[",
+		"[::1]",
+		"[::1]/128",
+		"[2001:db8::]/32",
+		"[2001:db8::1]/tcp",
+		"[10.0.0.1]:80",
+		"[10.0.0.0/8]:80/tcp",
+		"[1.2.3.4]",
+		"[2001:db8::1]80",
+		"[::1",
+		"[]:80",
+		"[]",
+		"[",
 		"[::ffff:10.0.0.1]/120:80",
 	};
 	size_t i;
@@ -822,7 +835,8 @@ static void group_args_grammar(void)
 	int got;
 
 	got = run_args(1, none, &req, &err);
-	CHECK(got == 64 && strcmp(err.message, "no arguments (try --help)") == 0,
+	CHECK(got == 64 &&
+		      strcmp(err.message, "no arguments (try --help)") == 0,
 	      "no arguments: %d \"%s\"", got, shown(err.message));
 	got = run_args(0, none, &req, &err);
 	CHECK(got == 64, "argc 0: %d", got);
@@ -832,10 +846,10 @@ static void group_args_grammar(void)
 	     "::1");
 	ARGS(0, OK, NULL, NULL, "--allow", "192.0.2.1:53", "--cgroup", CG,
 	     "--deny", "192.0.2.0/24");
-	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "10.88.0.1",
-	     "--deny", "192.168.1.23", "--deny", "169.254.0.0/16", "--deny",
-	     "fe80::/10", "--deny", "fd00:ec2::254", "--allow",
-	     "10.88.0.1:11434/tcp", "--allow", "169.254.1.1:53");
+	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "10.88.0.1", "--deny",
+	     "192.168.1.23", "--deny", "169.254.0.0/16", "--deny", "fe80::/10",
+	     "--deny", "fd00:ec2::254", "--allow", "10.88.0.1:11434/tcp",
+	     "--allow", "169.254.1.1:53");
 	CHECK(run_args(2, help, &req, &err) == 0 && req.action == ACT_HELP,
 	      "--help alone: ACT_HELP");
 	CHECK(run_args(2, version, &req, &err) == 0 &&
@@ -902,8 +916,8 @@ static void group_args_grammar(void)
 	     "bad");
 	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG,
 	     "--cgroup", "relative");
-	ARGS(65, BAD_PORTS, "--allow", "192.0.2.1:0", "--cgroup", CG,
-	     "--allow", "192.0.2.1:0");
+	ARGS(65, BAD_PORTS, "--allow", "192.0.2.1:0", "--cgroup", CG, "--allow",
+	     "192.0.2.1:0");
 
 	/* Data errors name the option and the value (escaped, '' if empty). */
 	ARGS(65, BAD_PREFIX, "--deny", "10.0.0.0/08", "--cgroup", CG, "--deny",
@@ -940,7 +954,7 @@ static int find_key(const struct request *r, int deny, int family,
 		    unsigned int kind, unsigned int port, const char *addr,
 		    unsigned int prefixlen, uint32_t value)
 {
-	size_t from = deny ? KEYS_MAX - r->n_last : 0,
+	size_t from = deny ? KEYS_ALL - r->n_last : 0,
 	       n = deny ? r->n_last : r->n_first, i;
 	uint8_t packed[16] = { 0 };
 
@@ -957,11 +971,12 @@ static int find_key(const struct request *r, int deny, int family,
 	return 0;
 }
 
-#define KEY(deny, family, kind, port, addr, len, value)                      \
-	CHECK(find_key(&req, deny, family, kind, port, addr, len, value),     \
+#define KEY(deny, family, kind, port, addr, len, value)                       \
+	CHECK(find_key(&req, (deny), (family), (kind), (port), (addr), (len), \
+		       (value)),                                              \
 	      "%s key: IPv%d kind 0x%02x port %u %s/%u value %u",             \
-	      deny ? "back (deny)" : "front (allow)", family, kind, port, addr, \
-	      len, value)
+	      (deny) ? "back (deny)" : "front (allow)", (family), (kind),     \
+	      (port), (addr), (len), (value))
 
 static void group_args_store(void)
 {
@@ -1021,9 +1036,9 @@ static void group_args_store(void)
 	req.values[0] ^= 1;
 	CHECK(keys_contract(17, argv, &req), "a deny bit flipped is caught");
 	req.values[0] ^= 1;
-	req.keys[KEYS_MAX - 1].port ^= htons(1);
+	req.keys[KEYS_ALL - 1].port ^= htons(1);
 	CHECK(keys_contract(17, argv, &req), "a block moved is caught");
-	req.keys[KEYS_MAX - 1].port ^= htons(1);
+	req.keys[KEYS_ALL - 1].port ^= htons(1);
 	req.keys[req.n_first - 1].family ^= AF_INET ^ AF_INET6;
 	CHECK(keys_contract(17, argv, &req), "a wrong family is caught");
 	req.keys[req.n_first - 1].family ^= AF_INET ^ AF_INET6;
@@ -1108,7 +1123,7 @@ static void group_args_limits(void)
 		      "%d rules refused: %d \"%s\", naming the rule too many",
 		      RULES_MAX + 1, got, shown(err.message));
 		CHECK(req.n_v4 + req.n_v6 <= RULES_MAX &&
-			      req.n_first + req.n_last <= KEYS_MAX,
+			      req.n_first + req.n_last <= KEYS_ALL,
 		      "never more than RULES_MAX rules stored (%zu)",
 		      req.n_v4 + req.n_v6);
 		free_rules(argv, argc);
