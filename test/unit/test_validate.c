@@ -784,7 +784,7 @@ static void message_of(char *buf, size_t size, const char *why,
 {
 	snprintf(buf, size, "%s%s%s%s%s", option ? option : "",
 		 option && value ? " " : "", value ? value : "",
-		 option || value ? ": " : "", why);
+		 option || value ? ": " : "", why ? why : "");
 }
 
 /* argv as a NULL-terminated list after the expectations; argv[0] added.
