@@ -161,8 +161,8 @@ static const char *add_rule(struct request *req, const char *text, int deny,
 			level = (unsigned int)__builtin_ctz(port); /* < 16 */
 			while (port + (1U << level) - 1 > rule->last_port)
 				level--;
-			add_key(req, rule, deny, (KIND_TCP << proto) | level,
-				port);
+			add_key(req, rule, deny,
+				(unsigned int)KIND_TCP << proto | level, port);
 		}
 	return NULL;
 }
