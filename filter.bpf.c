@@ -87,13 +87,13 @@ __noinline int deny_one(const struct dest *d, int unreadable)
 		return lookup(&key, KIND_DENY, 0) != 0;
 	best = lookup(&key, KIND_ANY_PORT, 0);
 	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		return best & 1;
+		return (int)(best & 1);
 	for (level = 0; level < 16; level++) {
 		rank = lookup(&key, kind | level,
 			      d->port & ~((1U << level) - 1));
 		best = rank > best ? rank : best;
 	}
-	return best & 1;
+	return (int)(best & 1);
 }
 
 /* Destinations that stand for another address are judged as that address:
@@ -164,8 +164,8 @@ int jailai_sockops(struct bpf_sock_ops *ctx)
 
 	if (ctx->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		bpf_sock_ops_cb_flags_set(
-			ctx, ctx->bpf_sock_ops_cb_flags |
-				     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+			ctx, (int)(ctx->bpf_sock_ops_cb_flags |
+				   BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG));
 	else if (ctx->op != BPF_SOCK_OPS_HDR_OPT_LEN_CB)
 		return 1;
 	if (sk)

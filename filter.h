@@ -27,7 +27,7 @@
 #include <linux/types.h>
 
 #define RULES_MAX 16384 /* --deny and --allow together */
-#define KEYS_PER_RULE 61 /* 2 protocols x 30 port blocks + KIND_DENY */
+#define KEYS_PER_RULE 61UL /* 2 protocols x 30 port blocks + KIND_DENY */
 #define KEYS_MAX (RULES_MAX * KEYS_PER_RULE)
 
 enum rule_kind {

@@ -43,8 +43,7 @@
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PTR(p) ((__u64)(unsigned long)(p))
-#define NEEDS_CAPS \
-	"loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo)"
+#define sys_bpf(cmd, attr) ((int)syscall(__NR_bpf, cmd, attr, sizeof(*(attr))))
 
 /* In the order of the programs in filter.bpf.c and its skeleton. */
 static const enum bpf_attach_type hooks[HOOKS] = {
@@ -87,11 +86,6 @@ __attribute__((noreturn)) static void die_errno(const char *what)
 {
 	die(errno == EPERM || errno == EACCES ? EX_NOPERM : EX_OSERR, "%s: %s",
 	    what, strerror(errno));
-}
-
-static int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 }
 
 static void hygiene(void)
@@ -220,7 +214,7 @@ __attribute__((noreturn)) static void explain_load_failure(int err)
 		die(EX_UNAVAILABLE,
 		    "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter");
 	errno = err;
-	die_errno(err == EPERM ? NEEDS_CAPS : "loading the embedded filter");
+	die_errno("loading the embedded filter");
 }
 
 /* Keys [first, first + count), in one batch: in order, so a later key
@@ -277,7 +271,7 @@ static int swap(int cgroup_fd, int hook, int in_fd, int out_fd)
  * every other one is detached. */
 static int find_ours(int cgroup_fd, int hook, int prune, int *fd, __u32 *run)
 {
-	__u32 ids[64], i;
+	__u32 ids[64] = { 0 }, i;
 	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
 				.query.attach_type = hooks[hook],
 				.query.prog_ids = PTR(ids),
@@ -329,9 +323,8 @@ static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 		/* The sockops program goes beside the old one, which settle
 		 * removes: sockets accepted meanwhile are marked for the old
 		 * run's egress program and for this run's. */
-		if (h == 0)
-			old[0] = -1;
-		err = swap(cgroup_fd, h, progs[h].prog_fd, old[h]);
+		err = swap(cgroup_fd, h, progs[h].prog_fd,
+			   h ? old[h] : (old[0] = -1));
 		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
 			err = 0, h--; /* a racer swapped old[h] out: again */
 	}
@@ -351,16 +344,24 @@ settle:
 		find_ours(cgroup_fd, h, 1, &i, &run);
 }
 
-static void drop_capabilities(void)
+/* Without drop: is CAP_SYS_ADMIN effective? The light skeleton's loader
+ * program and BPF_PROG_GET_FD_BY_ID (to replace ours) need it, so without
+ * it nothing could be built, or a filter attached and never replaced. With
+ * drop: give up every capability and check that none remains. */
+static void capabilities(int drop)
 {
 	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3,
 						   0 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	if (syscall(SYS_capset, &header, data) < 0 ||
+	if ((drop && syscall(SYS_capset, &header, data) < 0) ||
 	    syscall(SYS_capget, &header, data) < 0)
-		die_errno("dropping capabilities");
-	if (memcmp(data, (struct __user_cap_data_struct[2]){ 0 }, sizeof(data)))
+		die_errno("reading capabilities");
+	if (!drop && !(data[0].effective & 1U << CAP_SYS_ADMIN))
+		die(EX_NOPERM,
+		    "the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo");
+	if (drop && memcmp(data, (struct __user_cap_data_struct[2]){ 0 },
+			   sizeof(data)) != 0)
 		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
@@ -393,6 +394,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &req);
 	cgroup_fd = open_cgroup(req.cgroup, real_uid, getenv("SUDO_UID"));
 
+	capabilities(0);
 	if (!(skel = filter__open_and_load()))
 		explain_load_failure(errno);
 	/* The deny rules' keys last: a deny replaces an equal allow key. */
@@ -400,7 +402,7 @@ int main(int argc, char **argv)
 	fill(skel->maps.rules.map_fd, &req, KEYS_MAX - req.n_last, req.n_last);
 	/* The skeleton lists the programs in the order of hooks[]. */
 	attach_all(cgroup_fd, &skel->progs.jailai_sockops);
-	drop_capabilities();
+	capabilities(1);
 	report(&req, &skel->progs.jailai_sockops);
 	return 0;
 }

@@ -62,7 +62,7 @@ const char *parse_rule(const char *text, struct rule *out)
 	     parse_decimal(last ? last : ports, 65535, &out->last_port) ||
 	     out->last_port < out->first_port))
 		return "ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535";
-	if (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))
+	if (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
 		return "protocol must be tcp or udp";
 	out->protocols = !ports ? 0 : !proto ? 3 : *proto == 't' ? 1 : 2;
 	net->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
@@ -87,10 +87,10 @@ const char *check_cgroup_path(const char *path)
 
 	if (strnlen(path, PATH_MAX) >= PATH_MAX)
 		return "path too long";
-	for (p = strcpy(buf, path); *p; p++)
+	snprintf(buf, sizeof(buf), "%s/", path); /* each component ends in / */
+	for (p = buf; *p; p++)
 		if (*p <= ' ' || *p > '~')
 			return "only printable ASCII without spaces is allowed";
-	strcat(buf, "/"); /* every component is followed by a '/' */
 	if (strstr(buf, "//") || strstr(buf, "/./") || strstr(buf, "/../"))
 		return "not canonical (no '.', '..', '//' or trailing '/')";
 	for (p = buf; (next = strchr(p + 1, '/')); p = next)
@@ -189,8 +189,8 @@ int parse_args(int argc, char *const argv[], struct request *req,
 		value = NULL, cgroup = !strcmp(option = argv[i], "--cgroup");
 		if (!strcmp(option, "--help") || !strcmp(option, "--version"))
 			why = "must stand alone";
-		else if (!cgroup && strcmp(option, "--deny") &&
-			 strcmp(option, "--allow"))
+		else if (!cgroup && strcmp(option, "--deny") != 0 &&
+			 strcmp(option, "--allow") != 0)
 			why = *option == '-' ? "unknown option" :
 					       "unexpected argument",
 			value = option, option = NULL;
@@ -223,5 +223,5 @@ void escape(const char *text, char *buf, size_t size, int json)
 			       (c > ' ' && c <= '~' && c != '\\' ? "%c" :
 								   "\\x%02x"),
 			c);
-	strcpy(buf + used, *text ? "..." : "");
+	snprintf(buf + used, size - used, "%s", *text ? "..." : "");
 }
