@@ -84,10 +84,11 @@ cleanup_made() {
 		[[ -d "$path" ]] || continue
 		# Move any stragglers of ours to the root before removing.
 		find "$path" -depth -type d | while read -r dir; do
+			# (a threaded cgroup's cgroup.procs cannot be read)
 			if [[ -f "$dir/cgroup.procs" ]]; then
 				while read -r pid; do
 					echo "$pid" >"$CG2/cgroup.procs" 2>/dev/null
-				done <"$dir/cgroup.procs"
+				done <"$dir/cgroup.procs" 2>/dev/null
 			fi
 			rmdir "$dir" 2>/dev/null
 		done
