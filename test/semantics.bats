@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Where the filter surprises, shown with real traffic (README.md "Usage",
-# SECURITY.md "Known limits", jail-ai-ebpf-loader(8) NOTES):
+# SECURITY.md "Known limits", jail-ai-ebpf-loader(8) CAVEATS):
 #  - an IPv4-mapped destination (::ffff:a.b.c.d) on an AF_INET6 socket is
 #    IPv4 traffic, judged by the IPv4 rules: --deny ::/0 denies IPv6 only,
 #    and a rule in the mapped form (::ffff:0:0/96) is an IPv4 rule;
