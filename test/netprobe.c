@@ -25,7 +25,7 @@
  * outcome   exit  meaning
  * ok        0     the whole echo came back
  * refused   2     "refused EPERM": a syscall failed with EPERM
- * timeout   3     no (complete) echo within WAIT_MS
+ * timeout   3     no (complete) echo within WAIT_MS (5 s)
  * error     4     "error ENAME": any other errno ("error FALLBACK": an
  *                 mptcp probe that fell back to plain TCP)
  * usage     64    bad arguments; 71 when the server cannot start
@@ -49,7 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_MS 1500
+/* How long a probe waits for its echo. Only an expected "timeout" waits it
+ * out: long enough that a loaded machine still answers in time. */
+#define WAIT_MS 5000
 #define MAX_CLIENTS 64
 
 enum { OUT_OK, OUT_TIMEOUT = -1, OUT_FALLBACK = -2 };
