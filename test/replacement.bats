@@ -22,6 +22,7 @@ setup() {
 }
 
 teardown() {
+	[[ -z ${PAUSED:-} ]] || kill -CONT "$PAUSED" 2>/dev/null
 	cleanup_made
 }
 
@@ -278,10 +279,12 @@ race() {
 # show it deterministically; the random race above shows it now and then.
 #
 # overtaken AFTER: a run on a cgroup that carries our filter is paused
-# (strace delays the return of one of its bpf() calls) right after the bpf()
-# call AFTER (a grep pattern, counted to the second match) while a whole
-# second run completes; then it resumes. Both must succeed, and one whole
-# filter must be in force: one run's five programs, not a mix.
+# (strace stops it with SIGSTOP when one of its bpf() calls returns) right
+# after the bpf() call AFTER (a grep pattern, counted to the second match)
+# while a whole second run completes; then SIGCONT resumes it. Both must
+# succeed, and one whole filter must be in force: one run's five programs,
+# not a mix. The run stays paused until the test resumes it, however long
+# the second run takes on a loaded machine: no timing is involved.
 overtaken() {
 	local after="$1" cg n before a status_a a_ids now trace="$BATS_TEST_TMPDIR/trace"
 	command -v strace >/dev/null || { cannot_run "needs strace"; return; }
@@ -294,14 +297,17 @@ overtaken() {
 	[[ -n "$n" ]] || { echo "no second $after in:"; cat "$trace"; return 1; }
 	before="$(in_force "$cg")"
 
-	strace -o /dev/null -e trace=bpf -e inject="bpf:delay_exit=4000000:when=$n" \
+	strace -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGSTOP:when=$n" \
 		"$LOADER" --cgroup "$cg" --deny 192.0.2.1 \
 		>"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
 	a=$!
 	remember_pid "$a"
-	# Paused once the first hook no longer carries the previous program.
-	eventually first_replaced "$cg" "$before"
+	eventually stopped_below "$a" || { echo "the run under strace never stopped"; return 1; }
+	# Paused where the first hook no longer carries the previous program.
+	first_replaced "$cg" "$before"
 	load_ok "$cg" --deny 198.51.100.1
+	kill -CONT "$PAUSED"
+	PAUSED=
 	status_a=0
 	wait "$a" || status_a=$?
 	[[ $status_a -eq 0 && ! -s "$BATS_TEST_TMPDIR/a.err" ]] ||
@@ -311,6 +317,16 @@ overtaken() {
 	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
 		[[ "$now" == "$a_ids" || "$now" == "$ids" ]] ||
 		{ echo "in force $now; overtaken run $a_ids, other run $ids"; return 1; }
+}
+
+# stopped_below PID: the child of PID (the loader under strace) is stopped;
+# PAUSED is its PID, resumed in teardown if the test ends first.
+stopped_below() {
+	local child state
+	child="$(pgrep -P "$1")" || return 1
+	state="$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null)"
+	[[ $state == [tT] ]] || return 1
+	PAUSED="$child"
 }
 
 first_replaced() {
