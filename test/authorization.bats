@@ -11,7 +11,7 @@ load helpers
 
 ME="jail-ai-ebpf-loader"
 BAD_UID="$ME: SUDO_UID: not a plain decimal user id"
-NO_CAPS="$ME: loading the embedded filter: Operation not permitted: needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN (run it as root, through sudo)"
+NO_CAPS="$ME: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted"
 
 setup() {
 	require_privileged

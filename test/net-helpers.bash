@@ -145,10 +145,11 @@ expect_no_reply() {
 }
 
 # load_filter CG: attach NET_DENY_ARGS to CG and check the reply;
-# PROGRAM_IDS holds the five program ids it reports.
+# PROGRAM_IDS holds the program ids it reports (one per hook), and exactly
+# those are ours on CG. The reply may count rules per action too
+# ("deny":N,"allow":0).
 load_filter() {
-	local cg="$1" ids='([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)'
-	local entry v4=0 v6=0
+	local cg="$1" entry v4=0 v6=0
 
 	for entry in "${NET_DENY_ARGS[@]}"; do
 		[[ $entry == --deny ]] && continue
@@ -163,10 +164,9 @@ load_filter() {
 	run --separate-stderr "$LOADER" --cgroup "$cg" "${NET_DENY_ARGS[@]}"
 	[[ $status -eq 0 && -z $stderr ]] ||
 		{ echo "loader: status $status, stderr '$stderr'" >&2; return 1; }
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"programs\":["* &&
-		$output =~ \"programs\":\[$ids\]\}$ ]] ||
+	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,(\"deny\":$((v4 + v6)),\"allow\":0,)?\"programs\":\[([0-9]+(,[0-9]+){4,})\]\}$ ]] ||
 		{ echo "loader: unexpected reply '$output'" >&2; return 1; }
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:5}")
-	[[ $(our_programs "$cg") -eq 5 ]] ||
-		{ echo "loader: $(our_programs "$cg") of our programs on $cg, not 5" >&2; return 1; }
+	IFS=, read -r -a PROGRAM_IDS <<<"${BASH_REMATCH[2]}"
+	[[ $(our_programs "$cg") -eq ${#PROGRAM_IDS[@]} ]] ||
+		{ echo "loader: $(our_programs "$cg") of our programs on $cg, not ${#PROGRAM_IDS[@]}" >&2; return 1; }
 }
