@@ -117,19 +117,19 @@ held_exclusively() {
 	[[ "$(in_force "$cg")" == "[null,null,null,null,null]" ]]
 }
 
-@test "a program held exclusively on the cgroup's egress hook: 77 naming the cause, four hooks undone" {
+@test "a program held exclusively on the cgroup's egress hook: 77 naming the cause, the hooks before it undone" {
 	held_exclusively self egress cgroup_inet_egress
 }
 
-@test "a program held exclusively on the cgroup's connect4 hook: 77 naming the cause, nothing attached" {
+@test "a program held exclusively on the cgroup's connect4 hook: 77 naming the cause, the hooks before it undone" {
 	held_exclusively self connect4 cgroup_inet4_connect
 }
 
-@test "a program held exclusively on the parent's connect6 hook: 77 naming the cause, two hooks undone" {
+@test "a program held exclusively on the parent's connect6 hook: 77 naming the cause, the hooks before it undone" {
 	held_exclusively parent connect6 cgroup_inet6_connect
 }
 
-@test "a program held exclusively on the parent's egress hook: 77 naming the cause, four hooks undone" {
+@test "a program held exclusively on the parent's egress hook: 77 naming the cause, the hooks before it undone" {
 	held_exclusively parent egress cgroup_inet_egress
 }
 
