@@ -24,8 +24,8 @@ teardown() {
 	cleanup_made
 }
 
-# load CG RULE...: attach exactly these rules to CG.
-load() {
+# load_rules CG RULE...: attach exactly these rules to CG.
+load_rules() {
 	local cg="$1"
 	shift
 	run --separate-stderr "$LOADER" --cgroup "$cg" "$@"
@@ -36,7 +36,7 @@ load() {
 @test "--deny ::/0 denies IPv6 only: IPv4-mapped destinations on IPv6 sockets still connect" {
 	local mode
 
-	load "$CG" --deny ::/0
+	load_rules "$CG" --deny ::/0
 	[[ $output == *'"ipv4":0,"ipv6":1,'* ]]
 	for mode in tcp udp-sendto udp-connect; do
 		expect_refused "$CG" "$mode" "${DENIED_V6[@]}" "${ALLOWED_V6[@]}"
@@ -47,7 +47,7 @@ load() {
 @test "--deny ::ffff:0:0/96 is the IPv4 rule 0.0.0.0/0: every IPv4 and IPv4-mapped destination, no IPv6" {
 	local mode
 
-	load "$CG" --deny ::ffff:0:0/96
+	load_rules "$CG" --deny ::ffff:0:0/96
 	[[ $output == *'"ipv4":1,"ipv6":0,'* ]]
 	for mode in tcp udp-sendto udp-connect; do
 		expect_refused "$CG" "$mode" "${DENIED_MAPPED[@]}" "${ALLOWED_MAPPED[@]}" \

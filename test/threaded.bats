@@ -30,7 +30,7 @@ teardown() {
 
 # spread_threads ADDR: one netprobe "threads" process in TD, its thread A
 # moved to T1 and thread B to T2; then each makes a TCP probe to ADDR.
-# $output holds the two verdicts, "A <outcome>" and "B <outcome>".
+# VERDICT_A and VERDICT_B hold the two outcomes ("ok in N ms", ...).
 spread_threads() {
 	local go="$BATS_TEST_TMPDIR/go" out="$BATS_TEST_TMPDIR/threads.out" fd tid_a tid_b
 
@@ -50,7 +50,14 @@ spread_threads() {
 	echo go >&"$fd"
 	exec {fd}>&-
 	wait "$JAILED_PID" || { cat "$out" >&2; return 1; }
-	output="$(grep -v '^[AB] [0-9]*$' "$out")"
+	VERDICT_A="$(sed -n 's/^A \([a-z].*\)$/\1/p' "$out")"
+	VERDICT_B="$(sed -n 's/^B \([a-z].*\)$/\1/p' "$out")"
+}
+
+# verdicts A B: thread A's and thread B's outcomes are A and B (EREs).
+verdicts() {
+	[[ $VERDICT_A =~ ^$1\ in\ [0-9]+\ ms$ && $VERDICT_B =~ ^$2\ in\ [0-9]+\ ms$ ]] ||
+		{ echo "thread A: '$VERDICT_A', thread B: '$VERDICT_B'" >&2; return 1; }
 }
 
 @test "a threaded cgroup is accepted: its filter refuses thread A in it, thread B of the same process in a sibling connects" {
@@ -58,17 +65,14 @@ spread_threads() {
 	load_filter "$T1"
 	[[ $(our_programs "$T2") -eq 0 && $(our_programs "$TD") -eq 0 ]]
 	spread_threads 192.0.2.1
-	[[ $output =~ ^A\ refused\ EPERM\ in\ [0-9]+\ ms$'\n'B\ ok\ in\ [0-9]+\ ms$ ]] ||
-		{ echo "threads: $output" >&2; return 1; }
+	verdicts "refused EPERM" ok
 }
 
 @test "filtering the threaded domain refuses every thread below it, in any threaded cgroup" {
 	load_filter "$TD"
 	spread_threads 192.0.2.1
-	[[ $output =~ ^A\ refused\ EPERM\ in\ [0-9]+\ ms$'\n'B\ refused\ EPERM\ in\ [0-9]+\ ms$ ]] ||
-		{ echo "threads: $output" >&2; return 1; }
+	verdicts "refused EPERM" "refused EPERM"
 	# and allowed addresses still get their echo from both threads
 	spread_threads 198.51.100.1
-	[[ $output =~ ^A\ ok\ in\ [0-9]+\ ms$'\n'B\ ok\ in\ [0-9]+\ ms$ ]] ||
-		{ echo "threads: $output" >&2; return 1; }
+	verdicts ok ok
 }
