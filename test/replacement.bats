@@ -297,12 +297,13 @@ overtaken() {
 	[[ -n "$n" ]] || { echo "no second $after in:"; cat "$trace"; return 1; }
 	before="$(in_force "$cg")"
 
-	strace -o /dev/null -e trace=bpf -e inject="bpf:signal=SIGSTOP:when=$n" \
+	strace -o "$trace.a" -e trace=bpf -e inject="bpf:signal=SIGSTOP:when=$n" \
 		"$LOADER" --cgroup "$cg" --deny 192.0.2.1 \
 		>"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
 	a=$!
 	remember_pid "$a"
-	eventually stopped_below "$a" || { echo "the run under strace never stopped"; return 1; }
+	eventually stopped_below "$a" "$trace.a" ||
+		{ echo "the run under strace never stopped:"; cat "$trace.a"; return 1; }
 	# Paused where the first hook no longer carries the previous program.
 	first_replaced "$cg" "$before"
 	load_ok "$cg" --deny 198.51.100.1
@@ -319,14 +320,13 @@ overtaken() {
 		{ echo "in force $now; overtaken run $a_ids, other run $ids"; return 1; }
 }
 
-# stopped_below PID: the child of PID (the loader under strace) is stopped;
-# PAUSED is its PID, resumed in teardown if the test ends first.
+# stopped_below PID TRACE: the child of PID (the loader under strace, whose
+# log is TRACE) is in a group-stop, where it stays until SIGCONT; PAUSED is
+# its PID, resumed in teardown if the test ends first. (Its process state
+# cannot tell: every traced syscall also stops it, for a moment.)
 stopped_below() {
-	local child state
-	child="$(pgrep -P "$1")" || return 1
-	state="$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null)"
-	[[ $state == [tT] ]] || return 1
-	PAUSED="$child"
+	grep -qx -- '--- stopped by SIGSTOP ---' "$2" || return 1
+	PAUSED="$(pgrep -P "$1")"
 }
 
 first_replaced() {
