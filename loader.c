@@ -43,6 +43,8 @@
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PTR(p) ((__u64)(unsigned long)(p))
+#define NEEDS_CAPS \
+	"loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo)"
 
 /* In the order of the programs in filter.bpf.c and its skeleton. */
 static const enum bpf_attach_type hooks[HOOKS] = {
@@ -50,12 +52,6 @@ static const enum bpf_attach_type hooks[HOOKS] = {
 	BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_INET6_CONNECT,
 	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET_EGRESS,
 };
-static const char *const hook_names[HOOKS] = {
-	"sockops", "connect4", "sendmsg4", "connect6", "sendmsg6", "egress",
-};
-
-static struct rule_key keys[KEYS_MAX];
-static __u32 values[KEYS_MAX];
 
 static const char usage[] =
 	"usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]...\n"
@@ -225,18 +221,16 @@ __attribute__((noreturn)) static void explain_load_failure(int err)
 		die(EX_UNAVAILABLE,
 		    "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter");
 	errno = err;
-	die_errno(
-		err == EPERM ?
-			"loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo)" :
-			"loading the embedded filter");
+	die_errno(err == EPERM ? NEEDS_CAPS : "loading the embedded filter");
 }
 
 /* Keys [first, first + count), in one batch: in order, so a later key
  * replaces an earlier equal one. */
-static void fill(int map_fd, size_t first, size_t count)
+static void fill(int map_fd, const struct request *req, size_t first,
+		 size_t count)
 {
-	union bpf_attr attr = { .batch.keys = PTR(&keys[first]),
-				.batch.values = PTR(&values[first]),
+	union bpf_attr attr = { .batch.keys = PTR(&req->keys[first]),
+				.batch.values = PTR(&req->values[first]),
 				.batch.count = (__u32)count,
 				.batch.map_fd = (__u32)map_fd };
 
@@ -256,62 +250,64 @@ static struct bpf_prog_info prog_info(int prog_fd)
 	return info;
 }
 
-/* Open our programs (name prefix "jailai_") attached directly to a hook;
- * runs[] gets the run each comes from: its BTF object's id, which the
- * light skeleton loads anew for every run and shares among its programs.
- * Ids only grow, so a later run has a higher one: *latest indexes it. */
-static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 runs[64],
-		     int *latest)
-{
-	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
-				.query.attach_type = hooks[hook],
-				.query.prog_ids = PTR(runs),
-				.query.prog_cnt = 64 };
-	struct bpf_prog_info info;
-	__u32 i;
-	int found = 0;
-
-	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
-		die_errno(hook_names[hook]);
-	for (*latest = 0, i = 0; i < attr.query.prog_cnt; i++) {
-		union bpf_attr get = { .prog_id = runs[i] };
-		int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
-
-		if (fd < 0 && errno != ENOENT) /* ENOENT: freed meanwhile */
-			die_errno(hook_names[hook]);
-		if (fd < 0)
-			continue;
-		info = prog_info(fd);
-		if (strncmp(info.name, "jailai_", 7) != 0) {
-			close(fd);
-			continue;
-		}
-		if (!found || info.btf_id > runs[*latest])
-			*latest = found;
-		runs[found] = info.btf_id, fds[found++] = fd;
-	}
-	return found;
-}
-
-/* BPF_PROG_ATTACH (in place of replace_fd if >= 0) or BPF_PROG_DETACH;
- * returns 0 or the errno. */
-static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
-		  int replace_fd)
+/* Puts in_fd in out_fd's place on a hook: with BPF_F_REPLACE if both are
+ * given, a plain attach without out_fd, a detach without in_fd. Returns 0
+ * or the errno (a detach's ENOENT is 0: a racer detached it first). */
+static int swap(int cgroup_fd, int hook, int in_fd, int out_fd)
 {
 	union bpf_attr attr = {
 		.target_fd = (__u32)cgroup_fd,
-		.attach_bpf_fd = (__u32)prog_fd,
+		.attach_bpf_fd = (__u32)(in_fd < 0 ? out_fd : in_fd),
 		.attach_type = hooks[hook],
-		.replace_bpf_fd = (__u32)(replace_fd >= 0 ? replace_fd : 0)
+		.attach_flags = in_fd < 0  ? 0 :
+				out_fd < 0 ? BPF_F_ALLOW_MULTI :
+					     BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+		.replace_bpf_fd = (__u32)(in_fd < 0 || out_fd < 0 ? 0 : out_fd)
 	};
 
-	if (cmd == BPF_PROG_ATTACH)
-		attr.attach_flags = BPF_F_ALLOW_MULTI |
-				    (replace_fd >= 0 ? BPF_F_REPLACE : 0);
-	if (sys_bpf(cmd, &attr) < 0 &&
-	    (cmd == BPF_PROG_ATTACH || errno != ENOENT))
-		return errno; /* ENOENT on a detach: a racer detached it first */
+	if (sys_bpf(in_fd < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH, &attr) < 0 &&
+	    (in_fd >= 0 || errno != ENOENT))
+		return errno;
 	return 0;
+}
+
+/* Our programs (name prefix "jailai_") attached directly to a hook: how
+ * many, and in *fd and *run (else -1 and 0) the one of the latest run. A
+ * run is known by its BTF object's id, which the light skeleton loads anew
+ * for every run and shares among its programs; ids only grow. With prune,
+ * every other one is detached. */
+static int find_ours(int cgroup_fd, int hook, int prune, int *fd, __u32 *run)
+{
+	__u32 ids[64], i;
+	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
+				.query.attach_type = hooks[hook],
+				.query.prog_ids = PTR(ids),
+				.query.prog_cnt = 64 };
+	int found = 0, next, older;
+
+	*fd = -1, *run = 0;
+	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+		die_errno("querying the cgroup's programs");
+	for (i = 0; i < attr.query.prog_cnt; i++) {
+		union bpf_attr get = { .prog_id = ids[i] };
+		struct bpf_prog_info info;
+
+		next = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
+		if (next < 0 && errno == ENOENT) /* freed meanwhile */
+			continue;
+		if (next < 0)
+			die_errno("querying the cgroup's programs");
+		if (strncmp((info = prog_info(next)).name, "jailai_", 7) != 0) {
+			close(next);
+			continue;
+		}
+		older = found++ && info.btf_id < *run ? next : *fd;
+		if (older != next)
+			*fd = next, *run = info.btf_id;
+		if (prune && older >= 0 && swap(cgroup_fd, hook, -1, older))
+			die_errno("detaching a replaced program");
+	}
+	return found;
 }
 
 /* On each hook, swap the latest run's program of ours for this run's with
@@ -325,48 +321,38 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
  * with the latest run's whole filter, one program per hook. */
 static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
-	int old[HOOKS], fds[64], h, n, i, latest, err = 0, tries = 0;
-	__u32 runs[64], mine = prog_info(progs[0].prog_fd).btf_id;
+	int old[HOOKS], h, i, n, err = 0, tries = 0;
+	__u32 run, mine = prog_info(progs[0].prog_fd).btf_id;
 
 	for (h = 0; h < HOOKS && !err; h++) {
-		n = find_ours(cgroup_fd, h, fds, runs, &i);
-		old[h] = n ? fds[i] : -1;
-		if (n && runs[i] > mine)
+		if (find_ours(cgroup_fd, h, 0, &old[h], &run) && run > mine)
 			goto settle;
-		err = attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
-			     old[h]);
+		err = swap(cgroup_fd, h, progs[h].prog_fd, old[h]);
 		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
 			err = 0, h--; /* a racer swapped old[h] out: again */
 	}
 	for (i = h - 2; err && i >= 0; i--) /* h - 1 failed */
-		if ((n = attach(old[i] < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH,
-				cgroup_fd, i,
-				old[i] < 0 ? progs[i].prog_fd : old[i],
-				old[i] < 0 ? -1 : progs[i].prog_fd)) &&
+		if ((n = swap(cgroup_fd, i, old[i], progs[i].prog_fd)) &&
 		    n != ENOENT) /* ENOENT: a later run took the hook */
-			die_errno(hook_names[i]);
+			die_errno("putting the previous filter back");
 	if (err)
 		die(err == EPERM ? EX_NOPERM : EX_OSERR,
 		    "attaching to the %s hook: %s%s; the cgroup is left as it was",
-		    hook_names[h - 1], strerror(err),
+		    prog_info(progs[h - 1].prog_fd).name + 7, strerror(err),
 		    err == EPERM ?
 			    ": another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor" :
 			    "");
 settle:
 	for (h = 0; h < HOOKS; h++)
-		for (n = find_ours(cgroup_fd, h, fds, runs, &latest), i = 0;
-		     i < n; i++)
-			if (i != latest &&
-			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1))
-				die_errno(hook_names[h]);
+		find_ours(cgroup_fd, h, 1, &i, &run);
 }
 
 static void drop_capabilities(void)
 {
-	struct __user_cap_header_struct header = { 0 };
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3,
+						   0 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	header.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &header, data) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		die_errno("dropping capabilities");
@@ -395,7 +381,7 @@ int main(int argc, char **argv)
 {
 	uid_t real_uid = getuid(); /* before confine(): getuid is not allowed */
 	struct filter *skel;
-	struct request req = { .keys = keys, .values = values };
+	static struct request req; /* static: its arrays are large */
 	int cgroup_fd;
 
 	hygiene();
@@ -407,8 +393,8 @@ int main(int argc, char **argv)
 	if (!skel)
 		explain_load_failure(errno);
 	/* The deny rules' keys last: a deny replaces an equal allow key. */
-	fill(skel->maps.rules.map_fd, 0, req.n_first);
-	fill(skel->maps.rules.map_fd, KEYS_MAX - req.n_last, req.n_last);
+	fill(skel->maps.rules.map_fd, &req, 0, req.n_first);
+	fill(skel->maps.rules.map_fd, &req, KEYS_MAX - req.n_last, req.n_last);
 	/* The skeleton lists the programs in the order of hooks[]. */
 	attach_all(cgroup_fd, &skel->progs.jailai_sockops);
 	drop_capabilities();

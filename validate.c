@@ -23,14 +23,6 @@ int parse_decimal(const char *text, unsigned long long max,
 	return *p != '\0' ? -1 : 0;
 }
 
-/* Ends text at its first c and returns what follows, or NULL. */
-static char *cut(char *text, int c)
-{
-	char *at = text ? strchr(text, c) : NULL;
-
-	return at ? (*at = '\0', at + 1) : NULL;
-}
-
 /* The one parser of a rule, DESIGN.md section 3: CIDR, CIDR4:PORTS[/PROTO]
  * or [CIDR6]:PORTS[/PROTO]. Unbracketed, it is CIDR4:PORTS if a '.' comes
  * before its first ':', else a CIDR (IPv6 if it holds a ':'). It is cut in
@@ -41,7 +33,7 @@ const char *parse_rule(const char *text, struct rule *out)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char buf[128], *addr = buf, *ports, *len, *last, *proto;
-	unsigned long long bits, first = 0, final = 0;
+	unsigned long long bits;
 	struct cidr *net = &out->network;
 	unsigned int bit, host_bits = 0;
 
@@ -57,21 +49,22 @@ const char *parse_rule(const char *text, struct rule *out)
 		ports = NULL;
 	else
 		*ports++ = '\0';
-	len = cut(addr, '/'), proto = cut(ports, '/'), last = cut(ports, '-');
+	len = addr, proto = ports, strsep(&len, "/"), strsep(&proto, "/");
+	last = ports, strsep(&last, "-");
 	bits = strchr(addr, ':') ? 128 : 32;
 	if (inet_pton(bits == 32 ? AF_INET : AF_INET6, addr, net->addr) != 1)
 		return "not an IPv4 or IPv6 address";
 	if (len && parse_decimal(len, bits, &bits))
 		return "prefix length must be plain decimal, 0..32 or 0..128";
-	if (ports && (parse_decimal(ports, 65535, &first) || !first ||
-		      parse_decimal(last ? last : ports, 65535, &final) ||
-		      final < first))
+	if (ports &&
+	    (parse_decimal(ports, 65535, &out->first_port) ||
+	     !out->first_port ||
+	     parse_decimal(last ? last : ports, 65535, &out->last_port) ||
+	     out->last_port < out->first_port))
 		return "ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535";
 	if (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))
 		return "protocol must be tcp or udp";
 	out->protocols = !ports ? 0 : !proto ? 3 : *proto == 't' ? 1 : 2;
-	out->first_port = (unsigned int)first,
-	out->last_port = (unsigned int) final;
 	net->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
 	for (bit = net->prefixlen = (unsigned int)bits;
 	     bit < (net->family == AF_INET ? 32U : 128U); bit++) {
@@ -163,14 +156,12 @@ static const char *add_rule(struct request *req, const char *text, int deny,
 	if (!rule->protocols)
 		add_key(req, rule, deny, KIND_ANY_PORT, 0);
 	for (proto = 0; proto < 2; proto++)
-		for (port = rule->first_port;
+		for (port = (unsigned int)rule->first_port;
 		     rule->protocols >> proto & 1 && port <= rule->last_port;
 		     port += 1U << level) {
-			for (level = 0;
-			     port % (2U << level) == 0 &&
-			     port + (2U << level) - 1 <= rule->last_port;
-			     level++)
-				;
+			level = (unsigned int)__builtin_ctz(port); /* < 16 */
+			while (port + (1U << level) - 1 > rule->last_port)
+				level--;
 			add_key(req, rule, deny, (KIND_TCP << proto) | level,
 				port);
 		}
@@ -215,9 +206,7 @@ int parse_args(int argc, char *const argv[], struct request *req,
 	if (!why && (!req->cgroup || !req->n_deny))
 		why = req->cgroup ? "required at least once" : "required",
 		option = req->cgroup ? "--deny" : "--cgroup", value = NULL;
-	if (why)
-		return fail(err, 64, why, option, value, NULL);
-	return 0;
+	return why ? fail(err, 64, why, option, value, NULL) : 0;
 }
 
 void escape(const char *text, char *buf, size_t size, int json)

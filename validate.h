@@ -26,7 +26,7 @@ struct cidr {
 struct rule {
 	struct cidr network;
 	unsigned int protocols; /* bit 0 TCP, bit 1 UDP; 0: no port part */
-	unsigned int first_port, last_port; /* 1..65535, with protocols */
+	unsigned long long first_port, last_port; /* 1..65535, or 0 */
 };
 
 enum action { ACT_LOAD, ACT_HELP, ACT_VERSION };
@@ -41,8 +41,8 @@ struct request {
 	size_t n_v4, n_v6; /* rules per family */
 	size_t n_deny, n_allow; /* rules per action */
 	size_t n_first, n_last; /* keys at the front and at the back */
-	struct rule_key *keys; /* caller's storage for KEYS_MAX */
-	uint32_t *values; /* caller's storage for KEYS_MAX */
+	struct rule_key keys[KEYS_MAX];
+	uint32_t values[KEYS_MAX];
 };
 
 struct parse_error {
