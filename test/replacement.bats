@@ -104,10 +104,12 @@ start_sink() {
 
 # stop NAME: end background process NAME (SIGTERM), wait for it (so not in
 # a $(...) subshell, where it is no child), and set $result to its last line.
+# A process that ended by itself stopped counting too early: a failure.
 stop() {
 	local out="$BATS_TEST_TMPDIR/$1" pid
 	pid="$(<"$out.pid")"
-	kill -TERM "$pid"
+	kill -TERM "$pid" 2>/dev/null ||
+		{ echo "$1 ended before it was stopped: $(tail -n 1 "$out")"; return 1; }
 	wait "$pid" || true
 	result="$(tail -n 1 "$out")"
 }

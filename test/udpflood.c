@@ -6,7 +6,8 @@
  *	EPERM, 71 for anything else.
  * udpflood flood ADDR PORT
  *	Send datagrams with sendto() as fast as possible until SIGTERM or SIGINT
- *	(or 120 s), print "ready" once the first sendto() returned, and at the
+ *	(or LIFETIME, 30 min: only a safety net for a process whose test forgot
+ *	it, far beyond any test on a loaded machine), print "ready" once the first sendto() returned, and at the
  *	end "sent N eperm N other N" (successes, EPERM refusals, other errors).
  * udpflood cflood ADDR PORT
  *	The same with send() on a socket connected first: connect, print
@@ -17,6 +18,7 @@
  * Run it inside the jailed cgroup and the test's network namespace.
  */
 #define _GNU_SOURCE
+#define LIFETIME 1800 /* s */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -118,7 +120,7 @@ int main(int argc, char **argv)
 			sigsuspend(&old);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-	until = time(NULL) + 120;
+	until = time(NULL) + LIFETIME;
 	while (!stop && time(NULL) < until) {
 		if ((connected ? send(fd, payload, sizeof(payload), 0) :
 				 sendto(fd, payload, sizeof(payload), 0,
