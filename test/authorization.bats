@@ -11,6 +11,7 @@ load helpers
 
 ME="jail-ai-ebpf-loader"
 BAD_UID="$ME: SUDO_UID: not a plain decimal user id"
+NO_CAPS="$ME: the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo"
 
 setup() {
 	require_privileged
@@ -177,7 +178,43 @@ jailed() {
 	# Authorized (it owns the cgroup) but holds no capability: the first
 	# bpf() fails with EPERM, reported as "not permitted", nothing attached.
 	run_capture runuser -u "$TAG"o -- "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$ME: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted"
+	assert_refused "$cg" "$NO_CAPS"
+}
+
+# without CAPS CMD...: CMD as root, but with the capabilities CAPS (e.g.
+# -bpf,-sys_admin) taken out of its bounding set, so the exec does not give
+# them back, as a container runtime or a file-capability install might run it.
+without() {
+	local caps="$1"
+	shift
+	setpriv --bounding-set "$caps" --inh-caps=-all -- "$@"
+}
+
+@test "root without CAP_BPF and CAP_SYS_ADMIN is refused naming the capabilities it needs" {
+	local cg
+	made cg make_cgroup
+	run_capture without -bpf,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	assert_refused "$cg" "$NO_CAPS"
+	run_capture without -bpf,-net_admin,-perfmon,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	assert_refused "$cg" "$NO_CAPS"
+}
+
+@test "root without CAP_PERFMON and CAP_SYS_ADMIN is refused naming the capabilities it needs" {
+	local cg
+	made cg make_cgroup
+	run_capture without -perfmon,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	assert_refused "$cg" "$NO_CAPS"
+}
+
+@test "root without CAP_SYS_ADMIN alone is refused, and nothing is left attached" {
+	local cg
+	made cg make_cgroup
+	# CAP_SYS_ADMIN opens programs by id (BPF_PROG_GET_FD_BY_ID), which
+	# finding our own on a hook needs, also on a cgroup that carries none yet
+	run_capture without -sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	[[ $status -eq 77 && $stderr == "$ME: "*CAP_SYS_ADMIN* ]] ||
+		{ echo "exit $status: $stderr"; return 1; }
+	assert_nothing_attached "$cg"
 }
 
 @test "a real non-root caller's SUDO_UID is ignored: it cannot claim root" {

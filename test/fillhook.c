@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * fillhook CGROUP HOOK COUNT|full [NAME]
+ * fillhook CGROUP HOOK COUNT|full|exclusive [NAME]
  *
  * Test helper: load COUNT distinct trivial programs that allow everything
  * (return 1) for HOOK (sockops, connect4, sendmsg4, connect6, sendmsg6 or
  * egress) and
  * attach each to the cgroup directory CGROUP with BPF_F_ALLOW_MULTI, as some
  * other tool would. "full" attaches until the kernel refuses with E2BIG (its
- * per-hook limit of 64). The programs are named NAME (default "jt_other", never
- * our "jailai_" prefix) and stay attached after exit: the cgroup holds them,
- * and removing the cgroup frees them.
+ * per-hook limit of 64). "exclusive" attaches one program without any flag,
+ * as older systemd versions do: the kernel then refuses every other program
+ * on that hook of CGROUP and of its descendants with EPERM. The programs are
+ * named NAME (default "jt_other", never our "jailai_" prefix) and stay
+ * attached after exit: the cgroup holds them, and removing the cgroup frees
+ * them.
  *
  * Prints the id of each program attached, one per line, then "attached N";
  * exits 0 if COUNT programs (or, with "full", at least one) were attached,
@@ -82,20 +85,22 @@ int main(int argc, char **argv)
 	size_t hook, n_hooks = sizeof(hooks) / sizeof(hooks[0]);
 	long count, attached = 0;
 	union bpf_attr attr;
-	int cgroup_fd, prog_fd, full;
+	int cgroup_fd, prog_fd, full, exclusive;
 	char *end;
 
 	if (argc < 4 || argc > 5) {
 		fprintf(stderr,
-			"usage: fillhook CGROUP HOOK COUNT|full [NAME]\n");
+			"usage: fillhook CGROUP HOOK COUNT|full|exclusive [NAME]\n");
 		return 2;
 	}
 	for (hook = 0; hook < n_hooks && strcmp(hooks[hook].name, argv[2]) != 0;
 	     hook++)
 		;
 	full = strcmp(argv[3], "full") == 0;
-	count = full ? 1000 : strtol(argv[3], &end, 10);
-	if (hook == n_hooks || (!full && (*end || count < 1 || count > 1000))) {
+	exclusive = strcmp(argv[3], "exclusive") == 0;
+	count = full ? 1000 : exclusive ? 1 : strtol(argv[3], &end, 10);
+	if (hook == n_hooks ||
+	    (!full && !exclusive && (*end || count < 1 || count > 1000))) {
 		fprintf(stderr, "fillhook: bad hook or count\n");
 		return 2;
 	}
@@ -114,7 +119,7 @@ int main(int argc, char **argv)
 		attr.target_fd = (__u32)cgroup_fd;
 		attr.attach_bpf_fd = (__u32)prog_fd;
 		attr.attach_type = hooks[hook].attach_type;
-		attr.attach_flags = BPF_F_ALLOW_MULTI;
+		attr.attach_flags = exclusive ? 0 : BPF_F_ALLOW_MULTI;
 		if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0) {
 			if (!(full && errno == E2BIG))
 				perror("fillhook: BPF_PROG_ATTACH");

@@ -28,9 +28,6 @@ ALLOWED_V4=(198.51.100.1)
 ALLOWED_V6=(2001:db8:ffff::1)
 ALLOWED_MAPPED=(::ffff:198.51.100.1)
 
-# Refused "at once": far below netprobe's 1500 ms wait.
-NET_AT_ONCE_MS=500
-
 # make_cgroup prints its path, but registers it for cleanup only when run in
 # this shell, not in a $(...) subshell: new_cgroup VAR [SUB] does both.
 new_cgroup() {
@@ -121,17 +118,16 @@ expect_echo() {
 	done
 }
 
-# expect_refused CG MODE ADDR...: every probe fails with EPERM, at once.
+# expect_refused CG MODE ADDR...: every probe fails with EPERM. That is "at
+# once" by its nature (the syscall itself fails), so no duration is asserted:
+# on a loaded machine any duration may stretch.
 expect_refused() {
 	local cg="$1" mode="$2" addr
 	shift 2
 	for addr in "$@"; do
 		probe "$cg" "$mode" "$addr"
-		if [[ $status -eq 2 && $output =~ ^refused\ EPERM\ in\ ([0-9]+)\ ms$ ]] &&
-			((BASH_REMATCH[1] < NET_AT_ONCE_MS)); then
-			continue
-		fi
-		_probe_failed "$mode" "$addr" "$cg" "refused EPERM in < $NET_AT_ONCE_MS ms"
+		[[ $status -eq 2 && $output =~ ^refused\ EPERM\ in\ [0-9]+\ ms$ ]] ||
+			_probe_failed "$mode" "$addr" "$cg" "refused EPERM"
 	done
 }
 

@@ -9,6 +9,14 @@
  *   netprobe MODE ADDR [PORT]  one probe; prints "<outcome> in <N> ms"
  *   netprobe hold ADDR PORT    TCP connect, print "connected", wait for a
  *                              line on stdin, then send and report as a probe
+ *   netprobe late ADDR PORT    create a TCP socket, print "created", wait for
+ *                              a line on stdin, then connect, send and report
+ *   netprobe threads ADDR PORT start threads A and B, print "A TID" and
+ *                              "B TID", wait for a line on stdin, then A and
+ *                              B, one after the other, each make a tcp probe
+ *                              from a socket of its own, reported as "A
+ *                              <outcome>" and "B <outcome>"; exits 0 when
+ *                              both reported
  *
  * MODE is tcp, tfo (sendto MSG_FASTOPEN), mptcp, udp-sendto, udp-connect,
  * raw-icmp or ping-icmp (PORT is not used by the ICMP modes). An IPv4-mapped
@@ -17,7 +25,7 @@
  * outcome   exit  meaning
  * ok        0     the whole echo came back
  * refused   2     "refused EPERM": a syscall failed with EPERM
- * timeout   3     no (complete) echo within WAIT_MS
+ * timeout   3     no (complete) echo within WAIT_MS (5 s)
  * error     4     "error ENAME": any other errno ("error FALLBACK": an
  *                 mptcp probe that fell back to plain TCP)
  * usage     64    bad arguments; 71 when the server cannot start
@@ -32,6 +40,8 @@
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_MS 1500
+/* How long a probe waits for its echo. Only an expected "timeout" waits it
+ * out: long enough that a loaded machine still answers in time. */
+#define WAIT_MS 5000
 #define MAX_CLIENTS 64
 
 enum { OUT_OK, OUT_TIMEOUT = -1, OUT_FALLBACK = -2 };
@@ -64,7 +76,7 @@ static const char usage[] =
 	"usage: netprobe serve PORT (MPTCP on PORT+1)\n"
 	"       netprobe tcp|tfo|mptcp|udp-sendto|udp-connect ADDR PORT\n"
 	"       netprobe raw-icmp|ping-icmp ADDR [PORT]\n"
-	"       netprobe hold ADDR PORT\n";
+	"       netprobe hold|late|threads ADDR PORT\n";
 
 /* The errno of the call that just failed, never 0 (which would mean ok). */
 static int failure(void)
@@ -199,12 +211,15 @@ static int finish_connect(int fd, long long deadline)
 	return err;
 }
 
-/* tcp, tfo and mptcp; on success *fdp holds the connected socket. */
+/* tcp, tfo and mptcp, on the socket *fdp or, if that is -1, on a new one;
+ * on success *fdp holds the connected socket, else it is closed. */
 static int stream_connect(const struct target *t, int protocol, int fastopen,
 			  long long deadline, size_t *sent, int *fdp)
 {
 	const struct sockaddr *to = (const struct sockaddr *)&t->addr;
-	int fd = open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK, protocol);
+	int fd = *fdp >= 0 ? *fdp :
+			     open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK,
+					 protocol);
 	int flags = MSG_FASTOPEN | MSG_NOSIGNAL, rc = 0;
 	ssize_t n;
 
@@ -226,6 +241,7 @@ static int stream_connect(const struct target *t, int protocol, int fastopen,
 		rc = finish_connect(fd, deadline);
 	if (rc) {
 		close(fd);
+		*fdp = -1;
 		return rc;
 	}
 	*fdp = fd;
@@ -415,6 +431,86 @@ static int hold(const struct target *t)
 	return report(rc, start);
 }
 
+/* Create the socket now, connect and deliver later: for a socket made
+ * outside the filtered cgroup and used inside it. */
+static int late(const struct target *t)
+{
+	long long start;
+	char line[64];
+	size_t sent;
+	int rc, fd = open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK,
+				 IPPROTO_TCP);
+
+	if (fd < 0)
+		return report(failure(), now_ms());
+	if (printf("created\n") < 0 || fflush(stdout) == EOF)
+		return report(failure(), now_ms());
+	if (!fgets(line, sizeof(line), stdin))
+		return report(EPIPE, now_ms());
+	start = now_ms();
+	rc = stream_connect(t, IPPROTO_TCP, 0, start + WAIT_MS, &sent, &fd);
+	if (!rc) {
+		rc = exchange(fd, sent, start + WAIT_MS);
+		close(fd);
+	}
+	return report(rc, start);
+}
+
+/* One thread of "threads": its id, then a tcp probe when told to. */
+struct prober {
+	const struct target *t;
+	pthread_t thread;
+	sem_t ready, go;
+	pid_t tid;
+	int rc;
+};
+
+static void *run_prober(void *arg)
+{
+	struct prober *p = arg;
+	long long start;
+
+	p->tid = gettid();
+	sem_post(&p->ready);
+	while (sem_wait(&p->go) < 0)
+		;
+	start = now_ms();
+	p->rc = stream_probe(p->t, IPPROTO_TCP, 0, start + WAIT_MS);
+	return NULL;
+}
+
+/* Threads of one process, which the test places in different cgroups
+ * (cgroup.threads) before they make their sockets. */
+static int threads(const struct target *t)
+{
+	struct prober probers[2];
+	long long start;
+	char line[64];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		probers[i].t = t;
+		if (sem_init(&probers[i].ready, 0, 0) < 0 ||
+		    sem_init(&probers[i].go, 0, 0) < 0 ||
+		    pthread_create(&probers[i].thread, NULL, run_prober,
+				   &probers[i]) != 0)
+			return EXIT_OSERR;
+		while (sem_wait(&probers[i].ready) < 0)
+			;
+		printf("%c %d\n", 'A' + i, probers[i].tid);
+	}
+	if (fflush(stdout) == EOF || !fgets(line, sizeof(line), stdin))
+		return EXIT_OSERR;
+	for (i = 0; i < 2; i++) {
+		start = now_ms();
+		sem_post(&probers[i].go);
+		pthread_join(probers[i].thread, NULL);
+		printf("%c ", 'A' + i);
+		report(probers[i].rc, start);
+	}
+	return fflush(stdout) == EOF ? EXIT_OSERR : 0;
+}
+
 static int listen_on(int type, int protocol, unsigned int port)
 {
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6,
@@ -520,6 +616,8 @@ enum mode {
 	RAW_ICMP,
 	PING_ICMP,
 	HOLD,
+	LATE,
+	THREADS,
 	MODES
 };
 
@@ -532,6 +630,8 @@ static const char *const mode_names[MODES] = {
 	[RAW_ICMP] = "raw-icmp",
 	[PING_ICMP] = "ping-icmp",
 	[HOLD] = "hold",
+	[LATE] = "late",
+	[THREADS] = "threads",
 };
 
 static int probe(enum mode mode, const struct target *t)
@@ -554,6 +654,10 @@ static int probe(enum mode mode, const struct target *t)
 	case RAW_ICMP:
 	case PING_ICMP:
 		return report(icmp_probe(t, mode == RAW_ICMP, deadline), start);
+	case LATE:
+		return late(t);
+	case THREADS:
+		return threads(t);
 	default:
 		return hold(t);
 	}

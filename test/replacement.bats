@@ -22,6 +22,7 @@ setup() {
 }
 
 teardown() {
+	[[ -z ${PAUSED:-} ]] || kill -CONT "$PAUSED" 2>/dev/null
 	cleanup_made
 }
 
@@ -103,10 +104,12 @@ start_sink() {
 
 # stop NAME: end background process NAME (SIGTERM), wait for it (so not in
 # a $(...) subshell, where it is no child), and set $result to its last line.
+# A process that ended by itself stopped counting too early: a failure.
 stop() {
 	local out="$BATS_TEST_TMPDIR/$1" pid
 	pid="$(<"$out.pid")"
-	kill -TERM "$pid"
+	kill -TERM "$pid" 2>/dev/null ||
+		{ echo "$1 ended before it was stopped: $(tail -n 1 "$out")"; return 1; }
 	wait "$pid" || true
 	result="$(tail -n 1 "$out")"
 }
@@ -278,10 +281,12 @@ race() {
 # show it deterministically; the random race above shows it now and then.
 #
 # overtaken AFTER: a run on a cgroup that carries our filter is paused
-# (strace delays the return of one of its bpf() calls) right after the bpf()
-# call AFTER (a grep pattern, counted to the second match) while a whole
-# second run completes; then it resumes. Both must succeed, and one whole
-# filter must be in force: one run's six programs, not a mix.
+# (strace stops it with SIGSTOP when one of its bpf() calls returns) right
+# after the bpf() call AFTER (a grep pattern, counted to the second match)
+# while a whole second run completes; then SIGCONT resumes it. Both must
+# succeed, and one whole filter must be in force: one run's six programs,
+# not a mix. The run stays paused until the test resumes it, however long
+# the second run takes on a loaded machine: no timing is involved.
 overtaken() {
 	local after="$1" cg n before a status_a a_ids now trace="$BATS_TEST_TMPDIR/trace"
 	command -v strace >/dev/null || { cannot_run "needs strace"; return; }
@@ -294,14 +299,18 @@ overtaken() {
 	[[ -n "$n" ]] || { echo "no second $after in:"; cat "$trace"; return 1; }
 	before="$(in_force "$cg")"
 
-	strace -o /dev/null -e trace=bpf -e inject="bpf:delay_exit=4000000:when=$n" \
+	strace -o "$trace.a" -e trace=bpf -e inject="bpf:signal=SIGSTOP:when=$n" \
 		"$LOADER" --cgroup "$cg" --deny 192.0.2.1 \
 		>"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
 	a=$!
 	remember_pid "$a"
-	# Paused once the first hook no longer carries the previous program.
-	eventually first_replaced "$cg" "$before"
+	eventually stopped_below "$a" "$trace.a" ||
+		{ echo "the run under strace never stopped:"; cat "$trace.a"; return 1; }
+	# Paused where the first hook no longer carries the previous program.
+	first_replaced "$cg" "$before"
 	load_ok "$cg" --deny 198.51.100.1
+	kill -CONT "$PAUSED"
+	PAUSED=
 	status_a=0
 	wait "$a" || status_a=$?
 	[[ $status_a -eq 0 && ! -s "$BATS_TEST_TMPDIR/a.err" ]] ||
@@ -311,6 +320,15 @@ overtaken() {
 	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
 		[[ "$now" == "$a_ids" || "$now" == "$ids" ]] ||
 		{ echo "in force $now; overtaken run $a_ids, other run $ids"; return 1; }
+}
+
+# stopped_below PID TRACE: the child of PID (the loader under strace, whose
+# log is TRACE) is in a group-stop, where it stays until SIGCONT; PAUSED is
+# its PID, resumed in teardown if the test ends first. (Its process state
+# cannot tell: every traced syscall also stops it, for a moment.)
+stopped_below() {
+	grep -qx -- '--- stopped by SIGSTOP ---' "$2" || return 1
+	PAUSED="$(pgrep -P "$1")"
 }
 
 first_replaced() {

@@ -3,10 +3,11 @@
 # leaves the cgroup exactly as before the run and exits non-zero with a
 # message naming the hook".
 #
-# The failure is real: build/test/fillhook fills one hook of a test cgroup
+# The failures are real: build/test/fillhook fills one hook of a test cgroup
 # with other programs up to the kernel's limit of 64, so our attach there
-# fails with E2BIG after the hooks before it were attached (or swapped), and
-# those must be undone.
+# fails with E2BIG, or attaches one program without BPF_F_ALLOW_MULTI to the
+# cgroup or its parent, so our attach there fails with EPERM, after the hooks
+# before it were attached (or swapped), and those must be undone.
 
 load helpers
 
@@ -41,10 +42,17 @@ fill() {
 # The failed run: its exit code, exactly its message, nothing on stdout,
 # and the cgroup exactly as the snapshot $3 taken before.
 assert_rolled_back() {
-	local cg="$1" hook="$2" before="$3" after
-	[[ $status -eq 71 ]] || { echo "exit $status: $stderr"; return 1; }
-	[[ "$stderr" == "$ME: attaching to the $hook hook: Argument list too long; the cgroup is left as it was" ]] ||
-		{ echo "stderr: $stderr"; return 1; }
+	assert_left_as_before "$1" "$3" 71 \
+		"$ME: attaching to the $2 hook: Argument list too long; the cgroup is left as it was"
+}
+
+# assert_left_as_before CG BEFORE CODE MESSAGE: the run exited CODE with
+# exactly MESSAGE, printed nothing on stdout, and CG is exactly as the
+# snapshot BEFORE.
+assert_left_as_before() {
+	local cg="$1" before="$2" after
+	[[ $status -eq $3 ]] || { echo "exit $status: $stderr"; return 1; }
+	[[ "$stderr" == "$4" ]] || { echo "stderr: $stderr"; return 1; }
 	[[ -z "$output" ]] || { echo "stdout: $output"; return 1; }
 	after="$(snapshot "$cg")"
 	[[ "$after" == "$before" ]] || {
@@ -81,6 +89,54 @@ fails_on_fresh_cgroup() {
 
 @test "sockops full: the first attach fails, nothing was attached" {
 	fails_on_fresh_cgroup sockops cgroup_sock_ops
+}
+
+# Another tool's program attached without BPF_F_ALLOW_MULTI (older systemd,
+# some container tools) holds its hook exclusively: the kernel refuses every
+# other program on that hook of the cgroup and of all its descendants with
+# EPERM. The loader names that cause, and undoes the hooks before it.
+exclusive_message() {
+	echo "$ME: attaching to the $1 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was"
+}
+
+# held_exclusively WHERE HOOK TYPE: the exclusive program on the test
+# cgroup itself (WHERE=self) or on its parent (WHERE=parent); the loader
+# exits 77 naming the cause, and both cgroups are exactly as before: the
+# other program still attached, none of ours.
+held_exclusively() {
+	local where="$1" hook="$2" type="$3" parent cg holder before_parent before
+	made parent make_cgroup
+	made cg make_cgroup jail
+	holder="$cg"
+	[[ $where == self ]] || holder="$parent"
+	run_capture "$TEST_BIN/fillhook" "$holder" "$hook" exclusive
+	[[ $status -eq 0 ]] || { echo "fillhook: $stderr"; return 1; }
+	[[ "$(jq --arg t "$type" '[.[] | select(.attach_type == $t and .name == "jt_other")] | length' \
+		<<<"$(snapshot "$holder")")" -eq 1 ]] || { echo "not held: $(snapshot "$holder")"; return 1; }
+	before_parent="$(snapshot "$parent")"
+	before="$(snapshot "$cg")"
+
+	run_capture "$LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
+	assert_left_as_before "$cg" "$before" 77 "$(exclusive_message "$hook")"
+	[[ "$(snapshot "$parent")" == "$before_parent" ]] ||
+		{ echo "parent changed: $(snapshot "$parent")"; return 1; }
+	[[ "$(in_force "$cg")" == "[null,null,null,null,null,null]" ]]
+}
+
+@test "a program held exclusively on the cgroup's egress hook: 77 naming the cause, the hooks before it undone" {
+	held_exclusively self egress cgroup_inet_egress
+}
+
+@test "a program held exclusively on the cgroup's connect4 hook: 77 naming the cause, the hooks before it undone" {
+	held_exclusively self connect4 cgroup_inet4_connect
+}
+
+@test "a program held exclusively on the parent's connect6 hook: 77 naming the cause, the hooks before it undone" {
+	held_exclusively parent connect6 cgroup_inet6_connect
+}
+
+@test "a program held exclusively on the parent's egress hook: 77 naming the cause, the hooks before it undone" {
+	held_exclusively parent egress cgroup_inet_egress
 }
 
 # jailed CG CMD...: CMD inside cgroup CG and the namespace $ns.

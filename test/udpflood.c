@@ -6,10 +6,9 @@
  *	EPERM, 71 for anything else.
  * udpflood flood ADDR PORT
  *	Send datagrams with sendto() as fast as possible until SIGTERM or SIGINT
- *	(or 900 s, a safety net only: on a busy machine the suites' 200 reruns
- *	can take minutes), print "ready" once the first sendto() returned, and
- *	at the end "sent N eperm N other N" (successes, EPERM refusals, other
- *	errors).
+ *	(or LIFETIME, 30 min: only a safety net for a process whose test forgot
+ *	it, far beyond any test on a loaded machine), print "ready" once the first sendto() returned, and at the
+ *	end "sent N eperm N other N" (successes, EPERM refusals, other errors).
  * udpflood cflood ADDR PORT
  *	The same with send() on a socket connected first: connect, print
  *	"connected", wait for SIGUSR1 (SIGTERM ends it), then flood. A socket
@@ -19,6 +18,7 @@
  * Run it inside the jailed cgroup and the test's network namespace.
  */
 #define _GNU_SOURCE
+#define LIFETIME 1800 /* s */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 			sigsuspend(&old);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-	until = time(NULL) + 900;
+	until = time(NULL) + LIFETIME;
 	while (!stop && time(NULL) < until) {
 		if ((connected ? send(fd, payload, sizeof(payload), 0) :
 				 sendto(fd, payload, sizeof(payload), 0,

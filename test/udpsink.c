@@ -3,12 +3,13 @@
  * udpsink ADDR PORT
  *
  * Test helper: bind a UDP socket to ADDR (IPv4 or IPv6) PORT, print "ready",
- * count the datagrams received until SIGTERM or SIGINT (or 900 s, a safety
- * net only: on a busy machine a suite can take minutes), then print
- * "received N". Run it in the test's network namespace, outside the jailed
+ * count the datagrams received until SIGTERM or SIGINT (or LIFETIME, 30 min:
+ * only a safety net for a process whose test forgot it, far beyond any test
+ * on a loaded machine), then print "received N". Run it in the test's network namespace, outside the jailed
  * cgroup.
  */
 #define _GNU_SOURCE
+#define LIFETIME 1800 /* s */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	printf("ready\n");
 	(void)fflush(stdout);
-	until = time(NULL) + 900;
+	until = time(NULL) + LIFETIME;
 	while (!stop && time(NULL) < until)
 		if (recv(fd, buf, sizeof(buf), 0) >= 0)
 			received++;
