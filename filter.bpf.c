@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
- * jail-ai-ebpf-loader kernel side: refuse every connection or datagram from
- * the cgroup to a denied address.
+ * jail-ai-ebpf-loader kernel side: judge every connection, datagram and
+ * packet from the cgroup by the caller's rules (DESIGN.md section 6).
  *
  * The socket hooks return 0 for a denied destination, so connect(), sendto()
  * and sendmsg() fail at once with EPERM. The egress hook is the fail-closed
  * backstop for traffic that never passes a socket hook (raw and ICMP sockets,
- * connections established before the filter was attached).
+ * connections established before the filter was attached). Connections the
+ * jail accepted pass the backstop: the sockops hook marks them.
  *
  * Only stable UAPI context fields are used: no CO-RE, no kernel BTF, and no
  * global data (the loader may not mmap once its seccomp filter is live).
@@ -14,112 +15,266 @@
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define DENY_MAX 16384
+#include "filter.h"
 
-struct key_v4 {
-	__u32 prefixlen;
-	__u32 addr;
-};
-
-struct key_v6 {
-	__u32 prefixlen;
-	__u32 addr[4];
-};
+#define AF_UNSPEC 0
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_MPTCP_SOCKET \
+	262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
+#define TCP_LISTEN 10
+#define IP_FRAGMENT_OFFSET 0x1fff
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, DENY_MAX);
-	__type(key, struct key_v4);
-	__type(value, __u8);
-} deny_v4 SEC(".maps");
+	__uint(max_entries, KEYS_MAX);
+	__type(key, struct rule_key);
+	__type(value, __u32);
+} rules SEC(".maps");
 
+/* TCP connections the jail accepted (see jailai_sockops). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, DENY_MAX);
-	__type(key, struct key_v6);
+	__type(key, int);
 	__type(value, __u8);
-} deny_v6 SEC(".maps");
+} accepted SEC(".maps");
 
-/* Both take addresses in network byte order. */
-static __always_inline int denied_v4(__u32 addr)
+struct dest {
+	__be32 addr[4];
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP or any other */
+	__u16 port; /* host order; for TCP and UDP only */
+};
+
+static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
 {
-	struct key_v4 key = { .prefixlen = 32, .addr = addr };
+	__u32 *rank;
 
-	return bpf_map_lookup_elem(&deny_v4, &key) != NULL;
+	key->kind = kind;
+	key->port = bpf_htons(port);
+	rank = bpf_map_lookup_elem(&rules, key);
+	return rank ? *rank : 0;
 }
 
-static __always_inline int denied_v6(const __u32 addr[4])
+/* The rank of the best rule for d (filter.h): the longest prefix wins, a
+ * rule with ports beats one without at equal length, deny wins a tie. */
+static __noinline __u32 best_rank(const struct dest *d)
 {
-	struct key_v6 key = { .prefixlen = 128 };
+	__u8 kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
+	struct rule_key key = { 0 };
+	__u32 rank, best, level;
 
-	/* ::ffff:a.b.c.d reaches a.b.c.d: judge it by the IPv4 list. */
-	if (addr[0] == 0 && addr[1] == 0 && addr[2] == bpf_htonl(0xffff))
-		return denied_v4(addr[3]);
-	key.addr[0] = addr[0];
-	key.addr[1] = addr[1];
-	key.addr[2] = addr[2];
-	key.addr[3] = addr[3];
-	return bpf_map_lookup_elem(&deny_v6, &key) != NULL;
+	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
+	key.family = d->family;
+	key.addr[0] = d->addr[0];
+	key.addr[1] = d->addr[1];
+	key.addr[2] = d->addr[2];
+	key.addr[3] = d->addr[3];
+	best = lookup(&key, KIND_ANY_PORT, 0);
+	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
+		return best;
+	for (level = 0; level < 16; level++) {
+		rank = lookup(&key, kind | level,
+			      d->port & ~((1U << level) - 1));
+		if (rank > best)
+			best = rank;
+	}
+	return best;
 }
 
-static __always_inline int verdict_v6(struct bpf_sock_addr *ctx)
+/* Does some deny rule's prefix contain d's address? For packets whose
+ * ports cannot be read. */
+static __noinline int deny_covers(const struct dest *d)
 {
-	__u32 addr[4];
+	struct rule_key key = { 0 };
 
-	addr[0] = ctx->user_ip6[0];
-	addr[1] = ctx->user_ip6[1];
-	addr[2] = ctx->user_ip6[2];
-	addr[3] = ctx->user_ip6[3];
-	return !denied_v6(addr);
+	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
+	key.family = d->family;
+	key.addr[0] = d->addr[0];
+	key.addr[1] = d->addr[1];
+	key.addr[2] = d->addr[2];
+	key.addr[3] = d->addr[3];
+	return lookup(&key, KIND_DENY, 0) != 0;
+}
+
+/* Destinations that stand for another address are judged as that address:
+ * ::ffff:a.b.c.d as a.b.c.d; 0.0.0.0 and :: (the kernel connects them to
+ * the local host) as 127.0.0.1 and ::1; 64:ff9b::a.b.c.d (NAT64, RFC 6052)
+ * is denied if either it or a.b.c.d is. */
+static __always_inline int denied(struct dest *d)
+{
+	int nat64, deny;
+
+	if (d->family == AF_INET6 && !d->addr[0] && !d->addr[1] &&
+	    d->addr[2] == bpf_htonl(0xffff)) {
+		d->family = AF_INET;
+		d->addr[0] = d->addr[3];
+	}
+	if (d->family == AF_INET && !d->addr[0])
+		d->addr[0] = bpf_htonl(0x7f000001);
+	if (d->family == AF_INET6 &&
+	    !(d->addr[0] | d->addr[1] | d->addr[2] | d->addr[3]))
+		d->addr[3] = bpf_htonl(1);
+	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) &&
+		!d->addr[1] && !d->addr[2];
+	deny = best_rank(d) & 1;
+	if (nat64) {
+		d->family = AF_INET;
+		d->addr[0] = d->addr[3];
+		deny |= best_rank(d) & 1;
+	}
+	return deny;
+}
+
+/* The socket hooks: return 0 (EPERM) for a denied destination. On a
+ * connected UDP socket, sendmsg() with control messages runs the hook with
+ * an all-zero AF_UNSPEC address: not a destination (the peer was judged at
+ * connect, the backstop judges every packet), so it is not judged. */
+static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx,
+					   __u8 family)
+{
+	struct dest d = { .family = family };
+
+	if (family == AF_INET) {
+		d.addr[0] = ctx->user_ip4;
+	} else {
+		d.addr[0] = ctx->user_ip6[0];
+		d.addr[1] = ctx->user_ip6[1];
+		d.addr[2] = ctx->user_ip6[2];
+		d.addr[3] = ctx->user_ip6[3];
+	}
+	if (ctx->user_family == AF_UNSPEC && !ctx->user_port &&
+	    !(d.addr[0] | d.addr[1] | d.addr[2] | d.addr[3]))
+		return 1;
+	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP :
+							     ctx->protocol;
+	d.port = bpf_ntohs(ctx->user_port);
+	return !denied(&d);
+}
+
+/* Marks the connections the jail accepts, in a way that outlives this run:
+ * when one is established, the socket gets BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG
+ * (a flag only BPF programs can set), so that every later packet on it runs
+ * this hook (the header-option length callback, which reserves nothing)
+ * before it reaches the egress hook. Whichever run's program that is marks
+ * the socket in its own socket storage, which the egress hook reads. */
+SEC("sockops")
+int jailai_sockops(struct bpf_sock_ops *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (ctx->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		bpf_sock_ops_cb_flags_set(
+			ctx, ctx->bpf_sock_ops_cb_flags |
+				     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	else if (ctx->op != BPF_SOCK_OPS_HDR_OPT_LEN_CB)
+		return 1;
+	if (sk)
+		bpf_sk_storage_get(&accepted, sk, 0,
+				   BPF_SK_STORAGE_GET_F_CREATE);
+	return 1;
 }
 
 SEC("cgroup/connect4")
 int jailai_connect4(struct bpf_sock_addr *ctx)
 {
-	return !denied_v4(ctx->user_ip4);
+	return judge_sock_addr(ctx, AF_INET);
 }
 
 SEC("cgroup/sendmsg4")
 int jailai_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return !denied_v4(ctx->user_ip4);
+	return judge_sock_addr(ctx, AF_INET);
 }
 
 SEC("cgroup/connect6")
 int jailai_connect6(struct bpf_sock_addr *ctx)
 {
-	return verdict_v6(ctx);
+	return judge_sock_addr(ctx, AF_INET6);
 }
 
 SEC("cgroup/sendmsg6")
 int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return verdict_v6(ctx);
+	return judge_sock_addr(ctx, AF_INET6);
 }
 
+/* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
+ * egress hook sees on the listening socket, the only packet a TCP listener
+ * sends) or any packet of a socket the sockops hook marked. */
+static __always_inline int accepted_connection(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	sk = sk ? bpf_sk_fullsock(sk) : NULL;
+	return sk && sk->protocol == IPPROTO_TCP &&
+	       (sk->state == TCP_LISTEN ||
+		bpf_sk_storage_get(&accepted, sk, 0, 0));
+}
+
+/* IPv6 extension headers: behind them the ports cannot be read here. */
+static __always_inline int extension_header(__u8 next)
+{
+	return next == 0 || next == 43 || next == 44 || next == 51 ||
+	       next == 60 || next == 135 || next == 139 || next == 140 ||
+	       next == 253 || next == 254;
+}
+
+/* The backstop: the same verdict, ports read from the TCP or UDP header.
+ * Fails closed: a packet whose destination cannot be read is dropped; one
+ * whose ports cannot be read (a later fragment, extension headers, a cut
+ * header) is dropped if any deny rule's prefix contains its destination. */
 SEC("cgroup_skb/egress")
 int jailai_egress(struct __sk_buff *skb)
 {
-	__u32 addr[4];
+	struct dest d = { 0 };
+	int unreadable = 0;
+	__u32 offset;
+	__be16 port;
 
+	if (accepted_connection(skb))
+		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		/* the IPv4 destination is at offset 16 of the header */
-		if (bpf_skb_load_bytes(skb, 16, &addr[0], 4))
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return 0;
-		return !denied_v4(addr[0]);
-	}
-	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		/* the IPv6 destination is at offset 24 of the header */
-		if (bpf_skb_load_bytes(skb, 24, addr, 16))
+		d.family = AF_INET;
+		d.addr[0] = ip.daddr;
+		d.protocol = ip.protocol;
+		offset = ip.ihl * 4;
+		unreadable = !!(ip.frag_off & bpf_htons(IP_FRAGMENT_OFFSET));
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return 0;
-		return !denied_v6(addr);
+		d.family = AF_INET6;
+		__builtin_memcpy(d.addr, &ip6.daddr, sizeof(d.addr));
+		d.protocol = ip6.nexthdr;
+		offset = sizeof(ip6);
+		unreadable = extension_header(ip6.nexthdr);
+	} else {
+		return 1;
 	}
-	return 1;
+	if (!unreadable &&
+	    (d.protocol == IPPROTO_TCP || d.protocol == IPPROTO_UDP)) {
+		/* the destination port is at offset 2 of either header */
+		unreadable = !!bpf_skb_load_bytes(skb, offset + 2, &port,
+						  sizeof(port));
+		d.port = bpf_ntohs(port);
+	}
+	if (unreadable)
+		return !deny_covers(&d);
+	return !denied(&d);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

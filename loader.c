@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
@@ -40,29 +39,25 @@
 #include "validate.h"
 
 #define PROG "jail-ai-ebpf-loader"
-#define HOOKS 5
+#define HOOKS 6
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PTR(p) ((__u64)(unsigned long)(p))
+#define NEEDS_CAPS \
+	"loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo)"
 
 /* In the order of the programs in filter.bpf.c and its skeleton. */
 static const enum bpf_attach_type hooks[HOOKS] = {
-	BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
-	BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP6_SENDMSG,
-	BPF_CGROUP_INET_EGRESS,
+	BPF_CGROUP_SOCK_OPS,	 BPF_CGROUP_INET4_CONNECT,
+	BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_INET6_CONNECT,
+	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET_EGRESS,
 };
-static const char *const hook_names[HOOKS] = {
-	"connect4", "sendmsg4", "connect6", "sendmsg6", "egress",
-};
-
-static struct key_v4 deny_v4[DENY_MAX];
-static struct key_v6 deny_v6[DENY_MAX];
-static const __u8 deny_values[DENY_MAX] = { [0 ... DENY_MAX - 1] = 1 };
 
 static const char usage[] =
-	"usage: " PROG " --cgroup PATH --deny CIDR [--deny CIDR]...\n"
-	"       " PROG " --help | --version\n"
-	"Filter the cgroup v2 directory PATH: refuse every connection and\n"
-	"datagram to the denied addresses. See jail-ai-ebpf-loader(8).\n";
+	"usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]...\n"
+	"       jail-ai-ebpf-loader --help | --version\n"
+	"RULE: CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]; PORTS: N or N-M;\n"
+	"PROTO: tcp or udp. The longest prefix wins. See jail-ai-ebpf-loader(8).\n";
 
 static int say(int fd, const char *text)
 {
@@ -153,24 +148,14 @@ static void confine(void)
 
 static void parse(int argc, char **argv, struct request *req)
 {
-	char value[256], network[INET6_ADDRSTRLEN], hint[96] = "";
 	struct parse_error err;
 	int code = parse_args(argc, argv, req, &err);
 
-	if (code == 0 && req->action != ACT_LOAD)
+	if (code)
+		die(code, "%s", err.message);
+	if (req->action != ACT_LOAD)
 		_exit(say(STDOUT_FILENO,
-			  req->action == ACT_HELP ? usage : PROG " 0.1.0\n"));
-	if (code == 0)
-		return;
-	escape(err.value ? err.value : "", value, sizeof(value), 0);
-	if (err.network.family &&
-	    inet_ntop(err.network.family, err.network.addr, network,
-		      sizeof(network)))
-		snprintf(hint, sizeof(hint), "; the network is %s/%u", network,
-			 err.network.prefixlen);
-	die(code, "%s%s%s%s%s%s", err.option ? err.option : "",
-	    err.option && err.value ? " " : "", value,
-	    err.option || err.value ? ": " : "", err.why, hint);
+			  req->action == ACT_HELP ? usage : PROG " 0.2.0\n"));
 }
 
 /* Walk from "/" with O_NOFOLLOW, so a symlink anywhere is refused, then
@@ -219,35 +204,38 @@ static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 }
 
 /* After a failed load: name the missing kernel feature, if one is. All
- * else the filter needs (LPM tries, cgroup sock_addr and skb programs,
- * BPF_F_REPLACE) is older than the syscall program type of Linux 5.14. */
+ * else the filter needs (LPM tries, cgroup sock_addr, sock_ops and skb
+ * programs, socket storage, BPF_F_REPLACE) is older than the syscall
+ * program type of Linux 5.14. EPERM: a capability is missing. */
 __attribute__((noreturn)) static void explain_load_failure(int err)
 {
 	static const __u64 ret1[] = { 0x1000000b7, 0x95 }; /* r0 = 1; exit */
 	union bpf_attr attr = { .prog_type = BPF_PROG_TYPE_SYSCALL,
 				.prog_flags = BPF_F_SLEEPABLE, /* else EINVAL */
 				.insn_cnt = ARRAY_SIZE(ret1),
-				.insns = (__u64)(unsigned long)ret1,
-				.license = (__u64)(unsigned long)"GPL" };
+				.insns = PTR(ret1),
+				.license = PTR("GPL") };
 
 	if (sys_bpf(BPF_PROG_LOAD, &attr) < 0 &&
 	    (errno == EINVAL || errno == ENOSYS))
-		die(EX_UNAVAILABLE, "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux "
-				    "5.14), which loads the embedded filter");
+		die(EX_UNAVAILABLE,
+		    "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter");
 	errno = err;
-	die_errno("loading the embedded filter");
+	die_errno(err == EPERM ? NEEDS_CAPS : "loading the embedded filter");
 }
 
-static void fill(int map_fd, const void *keys, size_t count, const char *what)
+/* Keys [first, first + count), in one batch: in order, so a later key
+ * replaces an earlier equal one. */
+static void fill(int map_fd, const struct request *req, size_t first,
+		 size_t count)
 {
-	union bpf_attr attr = { .batch.keys = (__u64)(unsigned long)keys,
-				.batch.values =
-					(__u64)(unsigned long)deny_values,
+	union bpf_attr attr = { .batch.keys = PTR(&req->keys[first]),
+				.batch.values = PTR(&req->values[first]),
 				.batch.count = (__u32)count,
 				.batch.map_fd = (__u32)map_fd };
 
 	if (count && sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
-		die_errno(what);
+		die_errno("filling the rule trie");
 }
 
 static struct bpf_prog_info prog_info(int prog_fd)
@@ -255,69 +243,71 @@ static struct bpf_prog_info prog_info(int prog_fd)
 	struct bpf_prog_info info = { 0 };
 	union bpf_attr attr = { .info.bpf_fd = (__u32)prog_fd,
 				.info.info_len = sizeof(info),
-				.info.info = (__u64)(unsigned long)&info };
+				.info.info = PTR(&info) };
 
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
 		die_errno("reading program info");
 	return info;
 }
 
-/* Open our programs (name prefix "jailai_") attached directly to a hook;
- * runs[] gets the run each comes from: its BTF object's id, which the
- * light skeleton loads anew for every run and shares among its programs.
- * Ids only grow, so a later run has a higher one: *latest indexes it. */
-static int find_ours(int cgroup_fd, int hook, int fds[64], __u32 runs[64],
-		     int *latest)
-{
-	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
-				.query.attach_type = hooks[hook],
-				.query.prog_ids = (__u64)(unsigned long)runs,
-				.query.prog_cnt = 64 };
-	struct bpf_prog_info info;
-	__u32 i;
-	int found = 0;
-
-	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
-		die_errno(hook_names[hook]);
-	for (*latest = 0, i = 0; i < attr.query.prog_cnt; i++) {
-		union bpf_attr get = { .prog_id = runs[i] };
-		int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
-
-		if (fd < 0 && errno != ENOENT) /* ENOENT: freed meanwhile */
-			die_errno(hook_names[hook]);
-		if (fd < 0)
-			continue;
-		info = prog_info(fd);
-		if (strncmp(info.name, "jailai_", 7) != 0) {
-			close(fd);
-			continue;
-		}
-		if (!found || info.btf_id > runs[*latest])
-			*latest = found;
-		runs[found] = info.btf_id, fds[found++] = fd;
-	}
-	return found;
-}
-
-/* BPF_PROG_ATTACH (in place of replace_fd if >= 0) or BPF_PROG_DETACH;
- * returns 0 or the errno. */
-static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
-		  int replace_fd)
+/* Puts in_fd in out_fd's place on a hook: with BPF_F_REPLACE if both are
+ * given, a plain attach without out_fd, a detach without in_fd. Returns 0
+ * or the errno (a detach's ENOENT is 0: a racer detached it first). */
+static int swap(int cgroup_fd, int hook, int in_fd, int out_fd)
 {
 	union bpf_attr attr = {
 		.target_fd = (__u32)cgroup_fd,
-		.attach_bpf_fd = (__u32)prog_fd,
+		.attach_bpf_fd = (__u32)(in_fd < 0 ? out_fd : in_fd),
 		.attach_type = hooks[hook],
-		.replace_bpf_fd = (__u32)(replace_fd >= 0 ? replace_fd : 0)
+		.attach_flags = in_fd < 0  ? 0 :
+				out_fd < 0 ? BPF_F_ALLOW_MULTI :
+					     BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+		.replace_bpf_fd = (__u32)(in_fd < 0 || out_fd < 0 ? 0 : out_fd)
 	};
 
-	if (cmd == BPF_PROG_ATTACH)
-		attr.attach_flags = BPF_F_ALLOW_MULTI |
-				    (replace_fd >= 0 ? BPF_F_REPLACE : 0);
-	if (sys_bpf(cmd, &attr) < 0 &&
-	    (cmd == BPF_PROG_ATTACH || errno != ENOENT))
-		return errno; /* ENOENT on a detach: a racer detached it first */
+	if (sys_bpf(in_fd < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH, &attr) < 0 &&
+	    (in_fd >= 0 || errno != ENOENT))
+		return errno;
 	return 0;
+}
+
+/* Our programs (name prefix "jailai_") attached directly to a hook: how
+ * many, and in *fd and *run (else -1 and 0) the one of the latest run. A
+ * run is known by its BTF object's id, which the light skeleton loads anew
+ * for every run and shares among its programs; ids only grow. With prune,
+ * every other one is detached. */
+static int find_ours(int cgroup_fd, int hook, int prune, int *fd, __u32 *run)
+{
+	__u32 ids[64], i;
+	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
+				.query.attach_type = hooks[hook],
+				.query.prog_ids = PTR(ids),
+				.query.prog_cnt = 64 };
+	int found = 0, next, older;
+
+	*fd = -1, *run = 0;
+	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+		die_errno("querying the cgroup's programs");
+	for (i = 0; i < attr.query.prog_cnt; i++) {
+		union bpf_attr get = { .prog_id = ids[i] };
+		struct bpf_prog_info info;
+
+		next = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
+		if (next < 0 && errno == ENOENT) /* freed meanwhile */
+			continue;
+		if (next < 0)
+			die_errno("querying the cgroup's programs");
+		if (strncmp((info = prog_info(next)).name, "jailai_", 7) != 0) {
+			close(next);
+			continue;
+		}
+		older = found++ && info.btf_id < *run ? next : *fd;
+		if (older != next)
+			*fd = next, *run = info.btf_id;
+		if (prune && older >= 0 && swap(cgroup_fd, hook, -1, older))
+			die_errno("detaching a replaced program");
+	}
+	return found;
 }
 
 /* On each hook, swap the latest run's program of ours for this run's with
@@ -325,70 +315,65 @@ static int attach(enum bpf_cmd cmd, int cgroup_fd, int hook, int prog_fd,
  * a racing loader swapped it out first (look again). A hook that carries a
  * later run's program means a later loader is at work: leave every hook to
  * it, as if this run had finished first. If an attach fails, put back what
- * this run changed. Last, keep only the latest run's program on each hook
+ * this run changed; EPERM then means a program attached without
+ * BPF_F_ALLOW_MULTI holds the hook. Last, keep only the latest run's program on each hook
  * (racers may both attach where none of ours was): racing loaders all end
  * with the latest run's whole filter, one program per hook. */
 static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 {
-	int old[HOOKS], fds[64], h, n, i, latest, err = 0, tries = 0;
-	__u32 runs[64], mine = prog_info(progs[0].prog_fd).btf_id;
+	int old[HOOKS], h, i, n, err = 0, tries = 0;
+	__u32 run, mine = prog_info(progs[0].prog_fd).btf_id;
 
 	for (h = 0; h < HOOKS && !err; h++) {
-		n = find_ours(cgroup_fd, h, fds, runs, &i);
-		old[h] = n ? fds[i] : -1;
-		if (n && runs[i] > mine)
+		if (find_ours(cgroup_fd, h, 0, &old[h], &run) && run > mine)
 			goto settle;
-		err = attach(BPF_PROG_ATTACH, cgroup_fd, h, progs[h].prog_fd,
-			     old[h]);
+		err = swap(cgroup_fd, h, progs[h].prog_fd, old[h]);
 		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
 			err = 0, h--; /* a racer swapped old[h] out: again */
 	}
 	for (i = h - 2; err && i >= 0; i--) /* h - 1 failed */
-		if ((n = attach(old[i] < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH,
-				cgroup_fd, i,
-				old[i] < 0 ? progs[i].prog_fd : old[i],
-				old[i] < 0 ? -1 : progs[i].prog_fd)) &&
+		if ((n = swap(cgroup_fd, i, old[i], progs[i].prog_fd)) &&
 		    n != ENOENT) /* ENOENT: a later run took the hook */
-			die_errno(hook_names[i]);
+			die_errno("putting the previous filter back");
 	if (err)
 		die(err == EPERM ? EX_NOPERM : EX_OSERR,
-		    "attaching to the %s hook: %s; the cgroup is left as it was",
-		    hook_names[h - 1], strerror(err));
+		    "attaching to the %s hook: %s%s; the cgroup is left as it was",
+		    prog_info(progs[h - 1].prog_fd).name + 7, strerror(err),
+		    err == EPERM ?
+			    ": another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor" :
+			    "");
 settle:
 	for (h = 0; h < HOOKS; h++)
-		for (n = find_ours(cgroup_fd, h, fds, runs, &latest), i = 0;
-		     i < n; i++)
-			if (i != latest &&
-			    attach(BPF_PROG_DETACH, cgroup_fd, h, fds[i], -1))
-				die_errno(hook_names[h]);
+		find_ours(cgroup_fd, h, 1, &i, &run);
 }
 
 static void drop_capabilities(void)
 {
-	struct __user_cap_header_struct header = { 0 };
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3,
+						   0 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	header.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &header, data) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		die_errno("dropping capabilities");
-	if (data[0].effective | data[0].permitted | data[0].inheritable |
-	    data[1].effective | data[1].permitted | data[1].inheritable)
+	if (memcmp(data, (struct __user_cap_data_struct[2]){ 0 }, sizeof(data)))
 		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
 static void report(const struct request *req, const struct bpf_prog_desc *progs)
 {
 	char out[PATH_MAX * 2 + 256], path[PATH_MAX * 2];
+	int used, h;
 
 	escape(req->cgroup, path, sizeof(path), 1); /* always fits */
-	snprintf(
+	used = snprintf(
 		out, sizeof(out),
-		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,"
-		"\"programs\":[%u,%u,%u,%u,%u]}\n",
-		path, req->n_v4, req->n_v6, prog_info(progs[0].prog_fd).id,
-		prog_info(progs[1].prog_fd).id, prog_info(progs[2].prog_fd).id,
-		prog_info(progs[3].prog_fd).id, prog_info(progs[4].prog_fd).id);
+		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,\"deny\":%zu,\"allow\":%zu,\"programs\":[",
+		path, req->n_v4, req->n_v6, req->n_deny, req->n_allow);
+	for (h = 0; h < HOOKS; h++) /* the ids, in the order of hooks[] */
+		used += snprintf(out + used, sizeof(out) - (size_t)used, "%u%s",
+				 prog_info(progs[h].prog_fd).id,
+				 h < HOOKS - 1 ? "," : "]}\n");
 	say(STDOUT_FILENO, out);
 }
 
@@ -396,7 +381,7 @@ int main(int argc, char **argv)
 {
 	uid_t real_uid = getuid(); /* before confine(): getuid is not allowed */
 	struct filter *skel;
-	struct request req = { .v4 = deny_v4, .v6 = deny_v6 };
+	static struct request req; /* static: its arrays are large */
 	int cgroup_fd;
 
 	hygiene();
@@ -407,14 +392,12 @@ int main(int argc, char **argv)
 	skel = filter__open_and_load();
 	if (!skel)
 		explain_load_failure(errno);
-	fill(skel->maps.deny_v4.map_fd, req.v4, req.n_v4, "filling IPv4 map");
-	fill(skel->maps.deny_v6.map_fd, req.v6, req.n_v6, "filling IPv6 map");
+	/* The deny rules' keys last: a deny replaces an equal allow key. */
+	fill(skel->maps.rules.map_fd, &req, 0, req.n_first);
+	fill(skel->maps.rules.map_fd, &req, KEYS_MAX - req.n_last, req.n_last);
 	/* The skeleton lists the programs in the order of hooks[]. */
-	_Static_assert(sizeof(skel->progs) ==
-			       HOOKS * sizeof(struct bpf_prog_desc),
-		       "one program per hook");
-	attach_all(cgroup_fd, &skel->progs.jailai_connect4);
+	attach_all(cgroup_fd, &skel->progs.jailai_sockops);
 	drop_capabilities();
-	report(&req, &skel->progs.jailai_connect4);
+	report(&req, &skel->progs.jailai_sockops);
 	return 0;
 }

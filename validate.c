@@ -23,98 +23,148 @@ int parse_decimal(const char *text, unsigned long long max,
 	return *p != '\0' ? -1 : 0;
 }
 
-const char *parse_cidr(const char *text, struct cidr *out)
+/* The one parser of a rule, DESIGN.md section 3: CIDR, CIDR4:PORTS[/PROTO]
+ * or [CIDR6]:PORTS[/PROTO]. Unbracketed, it is CIDR4:PORTS if a '.' comes
+ * before its first ':', else a CIDR (IPv6 if it holds a ':'). It is cut in
+ * a copy (no valid rule is near its size, so a longer text stays invalid
+ * when cut short) into address, prefix length, ports, last port, protocol.
+ */
+const char *parse_rule(const char *text, struct rule *out)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	const char *slash = strchr(text, '/');
-	size_t len = slash ? (size_t)(slash - text) : strlen(text);
-	char addr[INET6_ADDRSTRLEN];
-	unsigned long long prefixlen;
+	char buf[128], *addr = buf, *ports, *len, *last, *proto;
+	unsigned long long bits;
+	struct cidr *net = &out->network;
 	unsigned int bit, host_bits = 0;
-	int family;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 || len >= sizeof(addr))
+	snprintf(buf, sizeof(buf), "%s", text);
+	ports = strchr(buf, ':');
+	if (buf[0] == '[' && (ports = strstr(buf, "]:")) &&
+	    memchr(buf, ':', (size_t)(ports - buf)))
+		*ports = '\0', ports += 2, addr++;
+	else if (buf[0] == '[')
+		return "brackets go around an IPv6 CIDR before :PORTS, only there";
+	else if (!ports || !memchr(buf, '.', (size_t)(ports - buf)))
+		ports = NULL;
+	else
+		*ports++ = '\0';
+	len = addr, proto = ports, strsep(&len, "/"), strsep(&proto, "/");
+	last = ports, strsep(&last, "-");
+	bits = strchr(addr, ':') ? 128 : 32;
+	if (inet_pton(bits == 32 ? AF_INET : AF_INET6, addr, net->addr) != 1)
 		return "not an IPv4 or IPv6 address";
-	snprintf(addr, sizeof(addr), "%.*s", (int)len, text);
-	family = memchr(addr, ':', len) ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, out->addr) != 1)
-		return "not an IPv4 or IPv6 address";
-	prefixlen = family == AF_INET ? 32 : 128;
-	if (slash && parse_decimal(slash + 1, prefixlen, &prefixlen))
+	if (len && parse_decimal(len, bits, &bits))
 		return "prefix length must be plain decimal, 0..32 or 0..128";
-	out->family = family;
-	out->prefixlen = (unsigned int)prefixlen;
-	for (bit = out->prefixlen; bit < (family == AF_INET ? 32U : 128U);
-	     bit++) {
-		host_bits |= out->addr[bit / 8] & (0x80U >> bit % 8);
-		out->addr[bit / 8] &= (uint8_t) ~(0x80U >> bit % 8);
+	if (ports &&
+	    (parse_decimal(ports, 65535, &out->first_port) ||
+	     !out->first_port ||
+	     parse_decimal(last ? last : ports, 65535, &out->last_port) ||
+	     out->last_port < out->first_port))
+		return "ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535";
+	if (proto && strcmp(proto, "tcp") && strcmp(proto, "udp"))
+		return "protocol must be tcp or udp";
+	out->protocols = !ports ? 0 : !proto ? 3 : *proto == 't' ? 1 : 2;
+	net->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	for (bit = net->prefixlen = (unsigned int)bits;
+	     bit < (net->family == AF_INET ? 32U : 128U); bit++) {
+		host_bits |= net->addr[bit / 8] & (0x80U >> bit % 8);
+		net->addr[bit / 8] &= (uint8_t) ~(0x80U >> bit % 8);
 	}
 	if (host_bits)
 		return "host bits set beyond the prefix length";
-	if (family == AF_INET6 && out->prefixlen >= 96 &&
-	    memcmp(out->addr, mapped, sizeof(mapped)) == 0) {
-		out->family = AF_INET;
-		out->prefixlen -= 96;
-		memmove(out->addr, out->addr + 12, 4);
-		memset(out->addr + 4, 0, 12);
+	if (bits >= 96 && memcmp(net->addr, mapped, sizeof(mapped)) == 0) {
+		net->family = AF_INET, net->prefixlen -= 96;
+		memmove(net->addr, net->addr + 12, 4);
+		memset(net->addr + 4, 0, 12);
 	}
 	return NULL;
 }
 
 const char *check_cgroup_path(const char *path)
 {
-	const char *p, *component = path + 1;
+	char buf[PATH_MAX + 1], *p, *next;
 
-	if (path[0] != '/')
-		return "not an absolute path";
 	if (strnlen(path, PATH_MAX) >= PATH_MAX)
 		return "path too long";
-	/* Every component non-empty, not "." or "..", at most NAME_MAX. */
-	for (p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0' && (*p <= ' ' || *p > '~'))
+	for (p = strcpy(buf, path); *p; p++)
+		if (*p <= ' ' || *p > '~')
 			return "only printable ASCII without spaces is allowed";
-		if (*p != '/' && *p != '\0')
-			continue;
-		if (p == component ||
-		    (p - component == 1 && *component == '.') ||
-		    (p - component == 2 && strncmp(component, "..", 2) == 0))
-			return "not canonical (no '.', '..', '//' or trailing '/')";
-		if (p - component > NAME_MAX)
+	strcat(buf, "/"); /* every component is followed by a '/' */
+	if (strstr(buf, "//") || strstr(buf, "/./") || strstr(buf, "/../"))
+		return "not canonical (no '.', '..', '//' or trailing '/')";
+	for (p = buf; (next = strchr(p + 1, '/')); p = next)
+		if (next - p - 1 > NAME_MAX)
 			return "path component too long";
-		if (*p == '\0')
-			break;
-		component = p + 1;
-	}
 	if (strncmp(path, "/sys/fs/cgroup/", strlen("/sys/fs/cgroup/")) != 0)
 		return "not below /sys/fs/cgroup/";
 	return NULL;
 }
 
-static int fail(struct parse_error *err, int exit_code, const char *why,
-		const char *option, const char *value)
+/* err->message: "OPTION VALUE: why", naming what is given of the two, and
+ * after host bits the network meant (net->family != 0). */
+static int fail(struct parse_error *err, int code, const char *why,
+		const char *option, const char *value, const struct cidr *net)
 {
-	err->exit_code = exit_code, err->why = why;
-	err->option = option, err->value = value && !*value ? "''" : value;
-	return exit_code;
+	char shown[256] = "''", addr[INET6_ADDRSTRLEN], hint[80] = "";
+
+	if (value && *value)
+		escape(value, shown, sizeof(shown), 0);
+	if (net && net->family &&
+	    inet_ntop(net->family, net->addr, addr, sizeof(addr)))
+		snprintf(hint, sizeof(hint), "; the network is %s/%u", addr,
+			 net->prefixlen);
+	snprintf(err->message, sizeof(err->message), "%s%s%s%s%s%s",
+		 option ? option : "", option && value ? " " : "",
+		 value ? shown : "", option || value ? ": " : "", why, hint);
+	return err->exit_code = code;
 }
 
-static const char *add_deny(struct request *req, const char *text,
-			    struct cidr *c)
+/* One key of a rule, allow keys at the front, deny keys at the back. */
+static void add_key(struct request *req, const struct rule *rule, int deny,
+		    unsigned int kind, unsigned int port)
 {
-	const char *why = parse_cidr(text, c);
-	uint32_t prefixlen = c->prefixlen; /* after parse_cidr() above */
-	uint8_t *key;
+	size_t i = deny ? KEYS_MAX - ++req->n_last : req->n_first++;
+	const struct cidr *net = &rule->network;
 
+	req->keys[i] = (struct rule_key){ .prefixlen = 32 + net->prefixlen,
+					  .family = (uint8_t)net->family,
+					  .kind = (uint8_t)kind,
+					  .port = htons((uint16_t)port) };
+	memcpy(req->keys[i].addr, net->addr, sizeof(net->addr));
+	req->values[i] = net->prefixlen << 2 | (rule->protocols ? 2U : 0U) |
+			 (deny ? 1U : 0U);
+}
+
+/* The keys of one rule (filter.h): a range N-M of ports becomes aligned
+ * blocks of 2^level ports, for each of its protocols. */
+static const char *add_rule(struct request *req, const char *text, int deny,
+			    struct rule *rule)
+{
+	const char *why = parse_rule(text, rule);
+	unsigned int port, level, proto;
+
+	if (!why && req->n_deny + req->n_allow >= RULES_MAX)
+		why = "too many rules (at most 16384)",
+		rule->network.family = 0;
 	if (why)
 		return why;
-	if (req->n_v4 + req->n_v6 >= DENY_MAX)
-		return c->family = 0, "too many entries (at most 16384)";
-	key = c->family == AF_INET ? (uint8_t *)&req->v4[req->n_v4++] :
-				     (uint8_t *)&req->v6[req->n_v6++];
-	memcpy(key, &prefixlen, sizeof(prefixlen));
-	memcpy(key + sizeof(uint32_t), c->addr, c->family == AF_INET ? 4 : 16);
-	c->family = 0; /* scratch: only a host-bits error leaves it set */
+	*(rule->network.family == AF_INET ? &req->n_v4 : &req->n_v6) += 1;
+	*(deny ? &req->n_deny : &req->n_allow) += 1;
+	if (deny)
+		add_key(req, rule, deny, KIND_DENY, 0);
+	if (!rule->protocols)
+		add_key(req, rule, deny, KIND_ANY_PORT, 0);
+	for (proto = 0; proto < 2; proto++)
+		for (port = (unsigned int)rule->first_port;
+		     rule->protocols >> proto & 1 && port <= rule->last_port;
+		     port += 1U << level) {
+			level = (unsigned int)__builtin_ctz(port); /* < 16 */
+			while (port + (1U << level) - 1 > rule->last_port)
+				level--;
+			add_key(req, rule, deny, (KIND_TCP << proto) | level,
+				port);
+		}
 	return NULL;
 }
 
@@ -123,64 +173,53 @@ static const char *add_deny(struct request *req, const char *text,
 int parse_args(int argc, char *const argv[], struct request *req,
 	       struct parse_error *err)
 {
-	const char *why;
-	int i;
+	const char *why = argc < 2 ? "no arguments (try --help)" : NULL;
+	const char *option = NULL, *value = NULL;
+	struct rule rule = { 0 };
+	int i, cgroup = 0;
 
-	memset(err, 0, sizeof(*err));
-	memset(req, 0, offsetof(struct request, v4));
-	req->n_v4 = req->n_v6 = 0;
-	if (argc < 2)
-		return fail(err, 64, "no arguments (try --help)", NULL, NULL);
-	if (argc == 2 && strcmp(argv[1], "--help") == 0)
-		return req->action = ACT_HELP, 0;
-	if (argc == 2 && strcmp(argv[1], "--version") == 0)
-		return req->action = ACT_VERSION, 0;
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		int cgroup = strcmp(arg, "--cgroup") == 0;
-
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)
-			return fail(err, 64, "must stand alone", arg, NULL);
-		if (!cgroup && strcmp(arg, "--deny") != 0)
-			return fail(err, 64,
-				    arg[0] == '-' ? "unknown option" :
-						    "unexpected argument",
-				    NULL, arg);
-		if (i + 1 >= argc)
-			return fail(err, 64, "missing value", arg, NULL);
-		if (cgroup && req->cgroup)
-			return fail(err, 64, "given more than once", arg, NULL);
-		why = cgroup ? check_cgroup_path(argv[++i]) :
-			       add_deny(req, argv[++i], &err->network);
-		if (why)
-			return fail(err, 65, why, arg, argv[i]);
-		if (cgroup)
+	memset(req, 0, offsetof(struct request, keys));
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "--version")))
+		return req->action = argv[1][2] == 'h' ? ACT_HELP : ACT_VERSION,
+		       0;
+	for (i = 1; !why && i < argc; i++) {
+		value = NULL, cgroup = !strcmp(option = argv[i], "--cgroup");
+		if (!strcmp(option, "--help") || !strcmp(option, "--version"))
+			why = "must stand alone";
+		else if (!cgroup && strcmp(option, "--deny") &&
+			 strcmp(option, "--allow"))
+			why = *option == '-' ? "unknown option" :
+					       "unexpected argument",
+			value = option, option = NULL;
+		else if (i + 1 >= argc || (cgroup && req->cgroup))
+			why = i + 1 < argc ? "given more than once" :
+					     "missing value";
+		else if ((why = cgroup ? check_cgroup_path(value = argv[++i]) :
+					 add_rule(req, value = argv[++i],
+						  option[2] == 'd', &rule)))
+			return fail(err, 65, why, option, value,
+				    cgroup ? NULL : &rule.network);
+		else if (cgroup)
 			req->cgroup = argv[i];
 	}
-	if (!req->cgroup)
-		return fail(err, 64, "required", "--cgroup", NULL);
-	if (req->n_v4 + req->n_v6 == 0)
-		return fail(err, 64, "required at least once", "--deny", NULL);
-	return 0;
+	if (!why && (!req->cgroup || !req->n_deny))
+		why = req->cgroup ? "required at least once" : "required",
+		option = req->cgroup ? "--deny" : "--cgroup", value = NULL;
+	return why ? fail(err, 64, why, option, value, NULL) : 0;
 }
 
 void escape(const char *text, char *buf, size_t size, int json)
 {
 	size_t used = 0;
+	unsigned char c;
 
-	for (; *text; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		if (used + 4 + sizeof("...") > size) {
-			memcpy(buf + used, "...", sizeof("..."));
-			return;
-		}
-		if (json && (c == '"' || c == '\\'))
-			buf[used++] = '\\';
-		if (json || (c > ' ' && c <= '~' && c != '\\'))
-			buf[used++] = (char)c;
-		else
-			used += (size_t)snprintf(buf + used, 5, "\\x%02x", c);
-	}
-	buf[used] = '\0';
+	for (; (c = (unsigned char)*text) && used + 8 <= size; text++)
+		used += (size_t)sprintf(
+			buf + used,
+			json ? (c == '"' || c == '\\' ? "\\%c" : "%c") :
+			       (c > ' ' && c <= '~' && c != '\\' ? "%c" :
+								   "\\x%02x"),
+			c);
+	strcpy(buf + used, *text ? "..." : "");
 }

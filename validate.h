@@ -14,54 +14,53 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DENY_MAX 16384
-
-/* Keys as the kernel's LPM tries take them: prefix length, then the address
- * in network byte order. */
-struct key_v4 {
-	uint32_t prefixlen;
-	uint8_t addr[4];
-};
-
-struct key_v6 {
-	uint32_t prefixlen;
-	uint8_t addr[16];
-};
+#include "filter.h"
 
 struct cidr {
 	int family; /* AF_INET or AF_INET6; 0 after an error */
 	unsigned int prefixlen;
-	uint8_t addr[16];
+	uint8_t addr[16]; /* network byte order */
+};
+
+/* One --deny or --allow value (DESIGN.md section 3). */
+struct rule {
+	struct cidr network;
+	unsigned int protocols; /* bit 0 TCP, bit 1 UDP; 0: no port part */
+	unsigned long long first_port, last_port; /* 1..65535, or 0 */
 };
 
 enum action { ACT_LOAD, ACT_HELP, ACT_VERSION };
 
+/* The trie's keys and values (filter.h), in the order they must be loaded:
+ * keys[0 .. n_first), then keys[KEYS_MAX - n_last .. KEYS_MAX), which hold
+ * the deny rules' keys: loaded last, a deny replaces an allow of the same
+ * key, as "deny wins a tie" says. */
 struct request {
 	enum action action;
 	const char *cgroup;
-	struct key_v4 *v4; /* caller's storage for DENY_MAX entries */
-	struct key_v6 *v6; /* caller's storage for DENY_MAX entries */
-	size_t n_v4;
-	size_t n_v6;
+	size_t n_v4, n_v6; /* rules per family */
+	size_t n_deny, n_allow; /* rules per action */
+	size_t n_first, n_last; /* keys at the front and at the back */
+	struct rule_key keys[KEYS_MAX];
+	uint32_t values[KEYS_MAX];
 };
 
 struct parse_error {
 	int exit_code; /* 64: grammar (usage), 65: data */
-	const char *why;
-	const char *option; /* the option concerned, or NULL */
-	const char *value; /* the offending argv entry ("''" if empty), or NULL */
-	struct cidr network; /* family != 0: host bits were set; this is the
-				network the caller probably meant */
+	char message[512]; /* "OPTION VALUE: why": what the loader prints */
 };
 
-/* Host bits set: returns why, and *out is the network meant. Any other
- * error leaves out->family 0. IPv4-mapped IPv6 comes back as IPv4. */
-const char *parse_cidr(const char *text, struct cidr *out);
+/* CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]. Host bits set:
+ * returns why, and out->network is the network meant; any other error
+ * leaves out->network.family 0. IPv4-mapped IPv6 comes back as IPv4. */
+const char *parse_rule(const char *text, struct rule *out);
 const char *check_cgroup_path(const char *path);
 /* Digits only, no sign, no leading zero, at most max: 0, else -1. */
 int parse_decimal(const char *text, unsigned long long max,
 		  unsigned long long *out);
-/* 0 when argv is valid (req filled), else the exit code (err filled). */
+/* 0 when argv is valid (req filled), else the exit code (err filled). The
+ * offending value is shown escaped (escape(), at most 255 bytes), '' if
+ * empty. */
 int parse_args(int argc, char *const argv[], struct request *req,
 	       struct parse_error *err);
 
