@@ -64,52 +64,43 @@ static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
 	return rank ? *rank : 0;
 }
 
-/* The rank of the best rule for d (filter.h): the longest prefix wins, a
- * rule with ports beats one without at equal length, deny wins a tie. */
-static __noinline __u32 best_rank(const struct dest *d)
+/* Is d denied? The best rule's rank decides (filter.h): the longest prefix
+ * wins, a rule with ports beats one without at equal length, deny wins a
+ * tie. If d's ports could not be read: is there a deny rule whose prefix
+ * contains its address? */
+__noinline int deny_one(const struct dest *d, int unreadable)
 {
-	__u8 kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
 	struct rule_key key = { 0 };
 	__u32 rank, best, level;
+	__u8 kind;
 
+	if (!d) /* a global function: verified once, for any argument */
+		return 1;
+	kind = d->protocol == IPPROTO_TCP ? KIND_TCP : KIND_UDP;
 	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
 	key.family = d->family;
 	key.addr[0] = d->addr[0];
 	key.addr[1] = d->addr[1];
 	key.addr[2] = d->addr[2];
 	key.addr[3] = d->addr[3];
+	if (unreadable)
+		return lookup(&key, KIND_DENY, 0) != 0;
 	best = lookup(&key, KIND_ANY_PORT, 0);
 	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		return best;
+		return best & 1;
 	for (level = 0; level < 16; level++) {
 		rank = lookup(&key, kind | level,
 			      d->port & ~((1U << level) - 1));
-		if (rank > best)
-			best = rank;
+		best = rank > best ? rank : best;
 	}
-	return best;
-}
-
-/* Does some deny rule's prefix contain d's address? For packets whose
- * ports cannot be read. */
-static __noinline int deny_covers(const struct dest *d)
-{
-	struct rule_key key = { 0 };
-
-	key.prefixlen = 32 + (d->family == AF_INET ? 32 : 128);
-	key.family = d->family;
-	key.addr[0] = d->addr[0];
-	key.addr[1] = d->addr[1];
-	key.addr[2] = d->addr[2];
-	key.addr[3] = d->addr[3];
-	return lookup(&key, KIND_DENY, 0) != 0;
+	return best & 1;
 }
 
 /* Destinations that stand for another address are judged as that address:
  * ::ffff:a.b.c.d as a.b.c.d; 0.0.0.0 and :: (the kernel connects them to
  * the local host) as 127.0.0.1 and ::1; 64:ff9b::a.b.c.d (NAT64, RFC 6052)
  * is denied if either it or a.b.c.d is. */
-static __always_inline int denied(struct dest *d)
+static __always_inline int denied(struct dest *d, int unreadable)
 {
 	int nat64, deny;
 
@@ -125,11 +116,11 @@ static __always_inline int denied(struct dest *d)
 		d->addr[3] = bpf_htonl(1);
 	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) &&
 		!d->addr[1] && !d->addr[2];
-	deny = best_rank(d) & 1;
+	deny = deny_one(d, unreadable);
 	if (nat64) {
 		d->family = AF_INET;
 		d->addr[0] = d->addr[3];
-		deny |= best_rank(d) & 1;
+		deny |= deny_one(d, unreadable);
 	}
 	return deny;
 }
@@ -157,7 +148,7 @@ static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx,
 	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP :
 							     ctx->protocol;
 	d.port = bpf_ntohs(ctx->user_port);
-	return !denied(&d);
+	return !denied(&d, 0);
 }
 
 /* Marks the connections the jail accepts, in a way that outlives this run:
@@ -209,15 +200,34 @@ int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
  * egress hook sees on the listening socket, the only packet a TCP listener
- * sends) or any packet of a socket the sockops hook marked. */
-static __always_inline int accepted_connection(struct __sk_buff *skb)
+ * sends) or a packet to the peer of a socket the sockops hook marked. To
+ * the peer only, and plain TCP (no IPv4 options, no IPv6 extension header):
+ * an accepted socket given a source route (IP_OPTIONS, IPV6_RTHDR) sends
+ * its packets on to other hops, which are judged like any other. */
+static __always_inline int accepted_connection(struct __sk_buff *skb,
+					       const struct dest *d, int plain)
 {
 	struct bpf_sock *sk = skb->sk;
+	__u32 peer[4];
 
 	sk = sk ? bpf_sk_fullsock(sk) : NULL;
-	return sk && sk->protocol == IPPROTO_TCP &&
-	       (sk->state == TCP_LISTEN ||
-		bpf_sk_storage_get(&accepted, sk, 0, 0));
+	if (!sk || sk->protocol != IPPROTO_TCP || !plain)
+		return 0;
+	if (sk->state == TCP_LISTEN)
+		return 1;
+	/* Each field read on its own (volatile): the verifier allows no
+	 * pointer arithmetic on a socket, which the compiler makes of a
+	 * choice between two fields. */
+	peer[0] = *(volatile __u32 *)&sk->dst_ip6[0];
+	peer[1] = *(volatile __u32 *)&sk->dst_ip6[1];
+	peer[2] = *(volatile __u32 *)&sk->dst_ip6[2];
+	peer[3] = *(volatile __u32 *)&sk->dst_ip6[3];
+	if (d->family == AF_INET)
+		peer[0] = *(volatile __u32 *)&sk->dst_ip4,
+		peer[1] = peer[2] = peer[3] = 0;
+	return d->addr[0] == peer[0] && d->addr[1] == peer[1] &&
+	       d->addr[2] == peer[2] && d->addr[3] == peer[3] &&
+	       bpf_sk_storage_get(&accepted, sk, 0, 0);
 }
 
 /* IPv6 extension headers: behind them the ports cannot be read here. */
@@ -240,8 +250,6 @@ int jailai_egress(struct __sk_buff *skb)
 	__u32 offset;
 	__be16 port;
 
-	if (accepted_connection(skb))
-		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
@@ -272,9 +280,13 @@ int jailai_egress(struct __sk_buff *skb)
 						  sizeof(port));
 		d.port = bpf_ntohs(port);
 	}
-	if (unreadable)
-		return !deny_covers(&d);
-	return !denied(&d);
+	return accepted_connection(
+		       skb, &d,
+		       d.protocol == IPPROTO_TCP &&
+			       offset == (d.family == AF_INET ?
+						  sizeof(struct iphdr) :
+						  sizeof(struct ipv6hdr))) ||
+	       !denied(&d, unreadable);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -110,8 +110,7 @@ static void hygiene(void)
 	 * the heap keeps 1 MiB of headroom, and free() never trims it. */
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
-	warm = malloc(64 << 10);
-	free(warm);
+	free(warm = malloc(64 << 10));
 }
 
 /* The whole allowlist (SECURITY.md justifies each entry); anything else
@@ -327,6 +326,11 @@ static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
 	for (h = 0; h < HOOKS && !err; h++) {
 		if (find_ours(cgroup_fd, h, 0, &old[h], &run) && run > mine)
 			goto settle;
+		/* The sockops program goes beside the old one, which settle
+		 * removes: sockets accepted meanwhile are marked for the old
+		 * run's egress program and for this run's. */
+		if (h == 0)
+			old[0] = -1;
 		err = swap(cgroup_fd, h, progs[h].prog_fd, old[h]);
 		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
 			err = 0, h--; /* a racer swapped old[h] out: again */
@@ -389,8 +393,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &req);
 	cgroup_fd = open_cgroup(req.cgroup, real_uid, getenv("SUDO_UID"));
 
-	skel = filter__open_and_load();
-	if (!skel)
+	if (!(skel = filter__open_and_load()))
 		explain_load_failure(errno);
 	/* The deny rules' keys last: a deny replaces an equal allow key. */
 	fill(skel->maps.rules.map_fd, &req, 0, req.n_first);

@@ -141,13 +141,12 @@ static void add_key(struct request *req, const struct rule *rule, int deny,
 static const char *add_rule(struct request *req, const char *text, int deny,
 			    struct rule *rule)
 {
-	const char *why = parse_rule(text, rule);
 	unsigned int port, level, proto;
+	const char *why;
 
-	if (!why && req->n_deny + req->n_allow >= RULES_MAX)
-		why = "too many rules (at most 16384)",
-		rule->network.family = 0;
-	if (why)
+	if (req->n_deny + req->n_allow >= RULES_MAX)
+		return "too many rules (at most 16384)";
+	if ((why = parse_rule(text, rule)))
 		return why;
 	*(rule->network.family == AF_INET ? &req->n_v4 : &req->n_v6) += 1;
 	*(deny ? &req->n_deny : &req->n_allow) += 1;
@@ -162,8 +161,8 @@ static const char *add_rule(struct request *req, const char *text, int deny,
 			level = (unsigned int)__builtin_ctz(port); /* < 16 */
 			while (port + (1U << level) - 1 > rule->last_port)
 				level--;
-			add_key(req, rule, deny, (KIND_TCP << proto) | level,
-				port);
+			add_key(req, rule, deny,
+				(unsigned int)KIND_TCP << proto | level, port);
 		}
 	return NULL;
 }
@@ -175,7 +174,6 @@ int parse_args(int argc, char *const argv[], struct request *req,
 {
 	const char *why = argc < 2 ? "no arguments (try --help)" : NULL;
 	const char *option = NULL, *value = NULL;
-	struct rule rule = { 0 };
 	int i, cgroup = 0;
 
 	memset(req, 0, offsetof(struct request, keys));
@@ -184,6 +182,10 @@ int parse_args(int argc, char *const argv[], struct request *req,
 		return req->action = argv[1][2] == 'h' ? ACT_HELP : ACT_VERSION,
 		       0;
 	for (i = 1; !why && i < argc; i++) {
+		struct rule rule = {
+			0
+		}; /* a fresh one: its network is a hint */
+
 		value = NULL, cgroup = !strcmp(option = argv[i], "--cgroup");
 		if (!strcmp(option, "--help") || !strcmp(option, "--version"))
 			why = "must stand alone";

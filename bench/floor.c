@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * floor --cgroup PATH --deny CIDR...: the least a program can do to get the
- * same filter attached, the yardstick the loader is measured against. It
- * takes the loader's argv, so both read the same input, and makes only the
- * kernel calls the job needs: the light skeleton creates the two LPM maps
- * and loads the five programs, one BPF_MAP_UPDATE_BATCH fills each map, and
- * five BPF_PROG_ATTACH calls attach them. No hygiene, seccomp, validation
- * beyond inet_pton, ownership check, replacement, capability drop or report.
+ * floor --cgroup PATH (--deny|--allow RULE)...: the least a program can do
+ * to get the same filter attached, the yardstick the loader is measured
+ * against. It takes the loader's argv, so both read the same input, and
+ * makes only the kernel calls the job needs: the light skeleton creates the
+ * rule trie and loads the six programs, BPF_MAP_UPDATE_BATCH fills the trie
+ * with the same keys as the loader's (bench/rules.h; the deny rules' keys
+ * last, so a deny replaces an allow of the same key), and six
+ * BPF_PROG_ATTACH calls attach them. No hygiene, seccomp, validation beyond
+ * inet_pton, ownership check, replacement, capability drop or report.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -19,22 +20,13 @@
 #include <unistd.h>
 
 #include "filter.lskel.h"
+#include "rules.h"
 
-#define DENY_MAX 16384
+#define ROOM ((size_t)KEYS_MAX)
 
-struct key_v4 {
-	__u32 prefixlen;
-	__u8 addr[4];
-};
-
-struct key_v6 {
-	__u32 prefixlen;
-	__u8 addr[16];
-};
-
-static struct key_v4 deny_v4[DENY_MAX];
-static struct key_v6 deny_v6[DENY_MAX];
-static __u8 values[DENY_MAX];
+/* allow keys from the front, deny keys from the back, as the loader */
+static struct rule_key keys[ROOM];
+static __u32 values[ROOM];
 
 __attribute__((noreturn)) static void fail(const char *what)
 {
@@ -47,29 +39,7 @@ static int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr)
 	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 }
 
-/* "ADDR[/LEN]" into the trie key of its family; no other checks. */
-static int parse(char *text, size_t *n_v4, size_t *n_v6)
-{
-	char *slash = strchr(text, '/');
-	int v6 = strchr(text, ':') != NULL;
-	unsigned long len = v6 ? 128 : 32;
-
-	if (slash) {
-		*slash = '\0';
-		len = strtoul(slash + 1, NULL, 10);
-	}
-	if (v6 && *n_v6 < DENY_MAX) {
-		deny_v6[*n_v6].prefixlen = (__u32)len;
-		return inet_pton(AF_INET6, text, deny_v6[(*n_v6)++].addr) == 1;
-	}
-	if (!v6 && *n_v4 < DENY_MAX) {
-		deny_v4[*n_v4].prefixlen = (__u32)len;
-		return inet_pton(AF_INET, text, deny_v4[(*n_v4)++].addr) == 1;
-	}
-	return 0;
-}
-
-static void fill(int map_fd, const void *keys, size_t count)
+static void fill(int map_fd, size_t from, size_t count)
 {
 	union bpf_attr attr;
 
@@ -77,8 +47,8 @@ static void fill(int map_fd, const void *keys, size_t count)
 		return;
 	memset(&attr, 0, sizeof(attr));
 	attr.batch.map_fd = (__u32)map_fd;
-	attr.batch.keys = (__u64)(unsigned long)keys;
-	attr.batch.values = (__u64)(unsigned long)values;
+	attr.batch.keys = (__u64)(unsigned long)(keys + from);
+	attr.batch.values = (__u64)(unsigned long)(values + from);
 	attr.batch.count = (__u32)count;
 	if (sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
 		fail("BPF_MAP_UPDATE_BATCH");
@@ -99,39 +69,53 @@ static void attach(int cgroup_fd, int prog_fd, enum bpf_attach_type type)
 
 int main(int argc, char **argv)
 {
-	size_t n_v4 = 0, n_v6 = 0;
+	static const enum bpf_attach_type types[] = {
+		BPF_CGROUP_SOCK_OPS,	 BPF_CGROUP_INET4_CONNECT,
+		BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_INET6_CONNECT,
+		BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET_EGRESS,
+	};
+	struct rule_key rule[KEYS_PER_RULE];
+	__u32 rank[KEYS_PER_RULE];
+	size_t n_first = 0, n_last = 0;
 	struct filter *skel;
-	int cgroup_fd, i;
+	int cgroup_fd, i, j, n, deny, progs[6];
 
 	if (argc < 5 || strcmp(argv[1], "--cgroup") != 0) {
-		fprintf(stderr, "usage: floor --cgroup PATH --deny CIDR...\n");
+		fprintf(stderr, "usage: floor --cgroup PATH --deny RULE...\n");
 		return 2;
 	}
-	for (i = 3; i + 1 < argc; i += 2)
-		if (strcmp(argv[i], "--deny") != 0 ||
-		    !parse(argv[i + 1], &n_v4, &n_v6)) {
+	for (i = 3; i + 1 < argc; i += 2) {
+		deny = strcmp(argv[i], "--deny") == 0;
+		n = deny || strcmp(argv[i], "--allow") == 0 ?
+			    rule_keys(argv[i + 1], deny, rule, rank) :
+			    -1;
+		if (n < 0 || n_first + n_last + (size_t)n > ROOM) {
 			fprintf(stderr, "floor: bad argument %s\n",
 				argv[i + 1]);
 			return 2;
 		}
+		for (j = 0; j < n; j++) {
+			size_t at = deny ? ROOM - ++n_last : n_first++;
+
+			keys[at] = rule[j];
+			values[at] = rank[j];
+		}
+	}
 	cgroup_fd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgroup_fd < 0)
 		fail(argv[2]);
 	skel = filter__open();
 	if (!skel || filter__load(skel) < 0)
 		fail("loading the light skeleton");
-	memset(values, 1, sizeof(values));
-	fill(skel->maps.deny_v4.map_fd, deny_v4, n_v4);
-	fill(skel->maps.deny_v6.map_fd, deny_v6, n_v6);
-	attach(cgroup_fd, skel->progs.jailai_connect4.prog_fd,
-	       BPF_CGROUP_INET4_CONNECT);
-	attach(cgroup_fd, skel->progs.jailai_sendmsg4.prog_fd,
-	       BPF_CGROUP_UDP4_SENDMSG);
-	attach(cgroup_fd, skel->progs.jailai_connect6.prog_fd,
-	       BPF_CGROUP_INET6_CONNECT);
-	attach(cgroup_fd, skel->progs.jailai_sendmsg6.prog_fd,
-	       BPF_CGROUP_UDP6_SENDMSG);
-	attach(cgroup_fd, skel->progs.jailai_egress.prog_fd,
-	       BPF_CGROUP_INET_EGRESS);
+	fill(skel->maps.rules.map_fd, 0, n_first);
+	fill(skel->maps.rules.map_fd, ROOM - n_last, n_last);
+	progs[0] = skel->progs.jailai_sockops.prog_fd;
+	progs[1] = skel->progs.jailai_connect4.prog_fd;
+	progs[2] = skel->progs.jailai_sendmsg4.prog_fd;
+	progs[3] = skel->progs.jailai_connect6.prog_fd;
+	progs[4] = skel->progs.jailai_sendmsg6.prog_fd;
+	progs[5] = skel->progs.jailai_egress.prog_fd;
+	for (i = 0; i < 6; i++)
+		attach(cgroup_fd, progs[i], types[i]);
 	return 0;
 }

@@ -1,27 +1,85 @@
 // SPDX-License-Identifier: MIT
 /*
- * genlist N LIST BATCH MAPDIR: write the benchmark's deny list of N entries
- * (one CIDR a line) to LIST, and the same entries as `bpftool batch` map
- * updates of the pinned maps MAPDIR/deny_v4 and MAPDIR/deny_v6 to BATCH.
+ * genlist deny|mixed N LIST BATCH MAPDIR: write one of the benchmark's rule
+ * lists of N rules to LIST, one "--deny RULE" or "--allow RULE" a line, and
+ * the same rules as `bpftool batch` updates of the pinned trie
+ * MAPDIR/rules to BATCH (the keys of bench/rules.h; the deny rules' keys
+ * last, as the loader loads them, so a deny replaces an allow of the same
+ * key).
  *
- * The list never contains 198.51.100.1, the allowed address of the traffic
- * benchmark, but starts with its neighbours 198.51.100.2..254, so a lookup
- * of the allowed address walks the deepest path of the IPv4 trie. The rest
- * alternates IPv4 hosts in 10.0.0.0/8 and IPv6 hosts in 2001:db8:1::/48.
+ * deny: host rules, all --deny, without ports. They never include
+ * 198.51.100.1, the allowed address of the traffic benchmark, but start
+ * with its neighbours 198.51.100.2..254, so a lookup of the allowed address
+ * walks the deepest path of the trie. The rest alternates IPv4 hosts in
+ * 10.0.0.0/8 and IPv6 hosts in 2001:db8:1::/48.
+ *
+ * mixed: the allow-list posture of the caller guide, with every form of
+ * the grammar. --deny 198.51.100.0/24, --allow 198.51.100.1:7001-7002/tcp
+ * (the traffic benchmark's two servers, so its connections are allowed by
+ * a port rule inside a denied prefix), then rules with ports on the
+ * neighbours 198.51.100.2..254 (none allows TCP 7001-7002 on them), then
+ * eight kinds of rules in turn: IPv4 and IPv6, hosts and networks, with
+ * and without ports, single ports and ranges, /tcp, /udp and both, deny
+ * and allow (rule_of below).
  */
-#include <arpa/inet.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void entry(unsigned long i, char *buf, size_t size)
+#include "rules.h"
+
+/* Rule i of the mixed list into buf; returns 1 for --deny, 0 for --allow. */
+static int rule_of(unsigned long i, char *buf, size_t size)
+{
+	static const char *const neighbour[4] = { "7001", "8000-8099/udp",
+						  "1-1023/tcp", "443/tcp" };
+	unsigned long k = i / 8 + 1, a = k >> 8 & 255, b = k & 255;
+
+	if (i < 2) {
+		snprintf(buf, size, "%s",
+			 i ? "198.51.100.1:7001-7002/tcp" : "198.51.100.0/24");
+		return !i;
+	}
+	if (i < 255) {
+		snprintf(buf, size, "198.51.100.%lu:%s", i, neighbour[i % 4]);
+		return i % 2 == 0;
+	}
+	switch (i % 8) {
+	case 0:
+		snprintf(buf, size, "10.%lu.%lu.%lu", k >> 16, a, b);
+		return 1;
+	case 1:
+		snprintf(buf, size, "10.%lu.%lu.%lu:443/tcp", k >> 16, a, b);
+		return 0;
+	case 2:
+		snprintf(buf, size, "11.%lu.%lu.0/24:1000-2000", a, b);
+		return 1;
+	case 3:
+		snprintf(buf, size, "2001:db8:1::%lx", k);
+		return 1;
+	case 4:
+		snprintf(buf, size, "[2001:db8:1::%lx]:53/udp", k);
+		return 0;
+	case 5:
+		snprintf(buf, size, "[2001:db8:2:%lx::/64]:8000-8999/tcp", k);
+		return 1;
+	case 6:
+		snprintf(buf, size, "12.%lu.%lu.0/24:5000-5100/udp", a, b);
+		return 0;
+	default:
+		snprintf(buf, size, "2001:db8:3:%lx::/64", k);
+		return 1;
+	}
+}
+
+/* Rule i of the deny list into buf; always --deny. */
+static int deny_of(unsigned long i, char *buf, size_t size)
 {
 	unsigned long k;
 
 	if (i < 253) {
 		snprintf(buf, size, "198.51.100.%lu", i + 2);
-		return;
+		return 1;
 	}
 	k = (i - 253) / 2 + 1;
 	if ((i - 253) % 2 == 0)
@@ -29,58 +87,73 @@ static void entry(unsigned long i, char *buf, size_t size)
 			 (k >> 8) & 255, k & 255);
 	else
 		snprintf(buf, size, "2001:db8:1::%lx:%lx", k >> 16, k & 0xffff);
+	return 1;
 }
 
-static int batch_line(FILE *out, const char *mapdir, const char *addr)
+/* One `map update` a key; bpftool takes the key and value as bytes. */
+static int batch_lines(FILE *out, const char *mapdir, const char *rule,
+		       int deny)
 {
-	unsigned char key[20];
-	uint32_t prefixlen;
-	size_t len, i;
-	int v6 = strchr(addr, ':') != NULL;
+	struct rule_key keys[KEYS_PER_RULE];
+	__u32 values[KEYS_PER_RULE];
+	const unsigned char *p;
+	int n = rule_keys(rule, deny, keys, values), j;
+	size_t b;
 
-	prefixlen = v6 ? 128 : 32;
-	len = v6 ? 16 : 4;
-	/* the trie key: host-endian prefix length, then the address */
-	memcpy(key, &prefixlen, sizeof(prefixlen));
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, key + 4) != 1)
-		return -1;
-	fprintf(out, "map update pinned %s/deny_%s key", mapdir,
-		v6 ? "v6" : "v4");
-	for (i = 0; i < 4 + len; i++)
-		fprintf(out, " %u", key[i]);
-	fprintf(out, " value 1\n");
-	return 0;
+	for (j = 0; j < n; j++) {
+		fprintf(out, "map update pinned %s/rules key", mapdir);
+		for (p = (const void *)&keys[j], b = 0; b < sizeof(keys[j]);
+		     b++)
+			fprintf(out, " %u", p[b]);
+		fprintf(out, " value");
+		for (p = (const void *)&values[j], b = 0; b < sizeof(values[j]);
+		     b++)
+			fprintf(out, " %u", p[b]);
+		fprintf(out, "\n");
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	char addr[64], *end;
+	int (*gen)(unsigned long, char *, size_t);
+	char rule[128], *end;
 	unsigned long n, i;
+	int pass, deny;
 	FILE *list, *batch;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: genlist N LIST BATCH MAPDIR\n");
+	if (argc != 6 ||
+	    (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "mixed") != 0)) {
+		fprintf(stderr,
+			"usage: genlist deny|mixed N LIST BATCH MAPDIR\n");
 		return 2;
 	}
-	n = strtoul(argv[1], &end, 10);
-	if (*end || n < 1 || n > 16384) {
-		fprintf(stderr, "genlist: N must be 1..16384\n");
+	gen = argv[1][0] == 'd' ? deny_of : rule_of;
+	n = strtoul(argv[2], &end, 10);
+	if (*end || n < 1 || n > RULES_MAX) {
+		fprintf(stderr, "genlist: N must be 1..%d\n", RULES_MAX);
 		return 2;
 	}
-	list = fopen(argv[2], "w");
-	batch = fopen(argv[3], "w");
+	list = fopen(argv[3], "w");
+	batch = fopen(argv[4], "w");
 	if (!list || !batch) {
 		perror("genlist");
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		entry(i, addr, sizeof(addr));
-		fprintf(list, "%s\n", addr);
-		if (batch_line(batch, argv[4], addr) < 0) {
-			fprintf(stderr, "genlist: bad address %s\n", addr);
-			return 1;
-		}
+		deny = gen(i, rule, sizeof(rule));
+		fprintf(list, "--%s %s\n", deny ? "deny" : "allow", rule);
 	}
+	/* pass 0: the allow rules' keys; pass 1: the deny rules' */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			deny = gen(i, rule, sizeof(rule));
+			if (deny == pass &&
+			    batch_lines(batch, argv[5], rule, deny) < 0) {
+				fprintf(stderr, "genlist: bad rule %s\n", rule);
+				return 1;
+			}
+		}
 	if (fclose(list) || fclose(batch)) {
 		perror("genlist");
 		return 1;

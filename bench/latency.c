@@ -10,7 +10,7 @@
  * SPEC is a file holding one argv entry a line; "@CGROUP@" stands for the
  * run's cgroup. Every run gets a fresh cgroup CGPARENT/run, made before the
  * clock starts; after the run the driver checks that exactly one program
- * is attached to each of the five hooks, then removes the cgroup (which
+ * is attached to each of the six hooks, then removes the cgroup (which
  * releases the programs) and lets the kernel settle for 20 ms.
  *
  * Appends "lat.LABEL ROUND MILLISECONDS" (wall clock) and "cpu.LABEL ROUND
@@ -50,6 +50,7 @@ static const struct {
 	enum bpf_attach_type type;
 	const char *name;
 } hooks[] = {
+	{ BPF_CGROUP_SOCK_OPS, "sockops" },
 	{ BPF_CGROUP_INET4_CONNECT, "connect4" },
 	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" },
 	{ BPF_CGROUP_INET6_CONNECT, "connect6" },
@@ -134,7 +135,7 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Exactly one program on each of our five hooks, or a message why not. */
+/* Exactly one program on each of our six hooks, or a message why not. */
 static const char *check_attached(const char *cgroup)
 {
 	static char why[128];

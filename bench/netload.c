@@ -4,6 +4,8 @@
  *
  *   netload accept-server ADDR PORT   accept and close at once, forever
  *   netload sink-server ADDR PORT     read each connection to EOF, forever
+ *   netload source-server ADDR PORT   for each connection, read SECS, then
+ *                                     send for SECS, then its CPU time
  *   netload connect ADDR PORT SECS    connect()+close() in a loop; prints
  *                                     connections per second, and the
  *                                     client's CPU microseconds per connect
@@ -13,8 +15,14 @@
  *                                     CPU milliseconds per GB of client
  *                                     and server together (the loopback's
  *                                     receive work lands on either side)
+ *   netload pull ADDR PORT SECS       have a source-server send for SECS,
+ *                                     read to EOF; prints as stream does
  *   netload probe ADDR PORT           one connect(); prints "ok" or the
  *                                     errno name (EPERM, ECONNREFUSED...)
+ *
+ * The clients (connect, stream, pull, probe) take the address to connect
+ * from as an optional last argument, FROM: the bench's connections into a
+ * jail come from an address the jail's filter denies.
  *
  * Servers print "ready" once listening. Clients time themselves with
  * CLOCK_MONOTONIC, so how they were started does not count. Their CPU time
@@ -96,17 +104,23 @@ static int listener(const struct sockaddr_in *sin)
 	return fd;
 }
 
+/* The next connection on listener fd. */
+static int next_connection(int fd)
+{
+	int conn;
+
+	while ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		if (errno != EINTR && errno != ECONNABORTED)
+			fail("accept");
+	return conn;
+}
+
 static void accept_server(const struct sockaddr_in *sin)
 {
-	int fd = listener(sin), conn;
+	int fd = listener(sin);
 
-	for (;;) {
-		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0)
-			close(conn);
-		else if (errno != EINTR && errno != ECONNABORTED)
-			fail("accept");
-	}
+	for (;;)
+		close(next_connection(fd));
 }
 
 /* Tells each client, before closing, the CPU time it took to read all. */
@@ -117,12 +131,7 @@ static void sink_server(const struct sockaddr_in *sin)
 	ssize_t got;
 
 	for (;;) {
-		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn < 0) {
-			if (errno != EINTR && errno != ECONNABORTED)
-				fail("accept");
-			continue;
-		}
+		conn = next_connection(fd);
 		cpu_start = cpu_now();
 		do
 			got = read(conn, buffer, sizeof(buffer));
@@ -133,12 +142,65 @@ static void sink_server(const struct sockaddr_in *sin)
 	}
 }
 
+static struct sockaddr_in from; /* sin_family 0: any source address */
+
+/* 0, or -1 if the connection failed */
+static int write_all(int fd, const char *data, size_t size)
+{
+	ssize_t n;
+
+	while (size > 0) {
+		n = write(fd, data, size);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			data += n, size -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The pull client's SECS, then data for that long, then a trailer of
+ * TRAILER bytes: the CPU time all this took the server. */
+#define TRAILER 32
+
+static void source_server(const struct sockaddr_in *sin)
+{
+	int fd = listener(sin), conn;
+	char request[32], trailer[TRAILER + 1];
+	double cpu_start, start, seconds;
+	ssize_t got;
+
+	for (;;) {
+		conn = next_connection(fd);
+		cpu_start = cpu_now();
+		got = read(conn, request, sizeof(request) - 1);
+		seconds = got > 0 ?
+				  (request[got] = '\0', strtod(request, NULL)) :
+				  0;
+		start = now();
+		/* a client that goes away only loses its own run */
+		while (seconds > 0 && now() - start < seconds &&
+		       write_all(conn, buffer, sizeof(buffer)) == 0)
+			;
+		snprintf(trailer, sizeof(trailer), "%-*.9f\n", TRAILER - 1,
+			 cpu_now() - cpu_start);
+		(void)write_all(conn, trailer, TRAILER);
+		close(conn);
+	}
+}
+
 static int connect_to(const struct sockaddr_in *sin)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		fail("socket");
+	/* the port is left to connect(), as without bind() */
+	if (from.sin_family &&
+	    (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			sizeof(one)) < 0 ||
+	     bind(fd, (const struct sockaddr *)&from, sizeof(from)) < 0))
+		fail("bind");
 	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
 		int err = errno;
 
@@ -146,6 +208,15 @@ static int connect_to(const struct sockaddr_in *sin)
 		errno = err;
 		return -1;
 	}
+	return fd;
+}
+
+static int connected(const struct sockaddr_in *sin)
+{
+	int fd = connect_to(sin);
+
+	if (fd < 0)
+		fail("connect");
 	return fd;
 }
 
@@ -157,9 +228,7 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 	int fd;
 
 	do {
-		fd = connect_to(sin);
-		if (fd < 0)
-			fail("connect");
+		fd = connected(sin);
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset,
 			       sizeof(reset)) < 0)
 			fail("SO_LINGER");
@@ -171,17 +240,31 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 	       (cpu_now() - cpu_start) * 1e6 / (double)count);
 }
 
+/* Prints a stream run's MB/s and CPU ms per GB of client and server, the
+ * server's CPU seconds being the number that SERVER_CPU starts with. */
+static void report_stream(double bytes, double elapsed, double cpu,
+			  const char *server_cpu)
+{
+	char *end;
+	double server = strtod(server_cpu, &end);
+
+	if (end == server_cpu || bytes <= 0) {
+		fprintf(stderr, "netload: no CPU time from the server\n");
+		exit(1);
+	}
+	printf("%.1f %.3f\n", bytes / elapsed / 1e6,
+	       (cpu + server) * 1e3 / (bytes / 1e9));
+}
+
 static void stream(const struct sockaddr_in *sin, double seconds)
 {
-	double start, cpu_start, end, cpu, server_cpu;
+	double start, cpu_start, end, cpu;
 	unsigned long long sent = 0;
-	char reply[64], *tail;
+	char reply[64];
 	size_t got = 0;
 	ssize_t n;
-	int fd = connect_to(sin);
+	int fd = connected(sin);
 
-	if (fd < 0)
-		fail("connect");
 	start = now();
 	cpu_start = cpu_now();
 	do {
@@ -207,13 +290,43 @@ static void stream(const struct sockaddr_in *sin, double seconds)
 	cpu = cpu_now() - cpu_start;
 	close(fd);
 	reply[got] = '\0';
-	server_cpu = strtod(reply, &tail);
-	if (tail == reply || *tail != '\n') {
-		fprintf(stderr, "netload: no CPU time from the server\n");
-		exit(1);
+	if (!strchr(reply, '\n'))
+		reply[0] = '\0';
+	report_stream((double)sent, end - start, cpu, reply);
+}
+
+static void pull(const struct sockaddr_in *sin, double seconds)
+{
+	unsigned long long got = 0;
+	char tail[TRAILER + 1] = "";
+	double start, cpu_start, cpu, elapsed;
+	ssize_t n;
+	int fd = connected(sin);
+
+	start = now();
+	cpu_start = cpu_now();
+	if (dprintf(fd, "%.6f\n", seconds) < 0)
+		fail("write");
+	while ((n = read(fd, buffer, sizeof(buffer))) != 0) {
+		if (n < 0 && errno != EINTR)
+			fail("read");
+		if (n <= 0)
+			continue;
+		got += (unsigned long long)n;
+		/* keep the last TRAILER bytes */
+		if (n >= TRAILER) {
+			memcpy(tail, buffer + n - TRAILER, TRAILER);
+		} else {
+			memmove(tail, tail + n, (size_t)(TRAILER - n));
+			memcpy(tail + TRAILER - n, buffer, (size_t)n);
+		}
 	}
-	printf("%.1f %.3f\n", (double)sent / (end - start) / 1e6,
-	       (cpu + server_cpu) * 1e3 / ((double)sent / 1e9));
+	elapsed = now() - start;
+	cpu = cpu_now() - cpu_start;
+	close(fd);
+	if (got < TRAILER)
+		tail[0] = '\0';
+	report_stream((double)got - TRAILER, elapsed, cpu, tail);
 }
 
 static void probe(const struct sockaddr_in *sin)
@@ -238,6 +351,12 @@ int main(int argc, char **argv)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fail("signal");
 	sin = address(argv[2], argv[3]);
+	/* FROM, the clients' optional last argument */
+	if ((argc == 5 && strcmp(argv[1], "probe") == 0) ||
+	    (argc == 6 && strcmp(argv[1], "probe") != 0)) {
+		from = address(argv[--argc], "1");
+		from.sin_port = 0;
+	}
 	if (argc == 5) {
 		seconds = strtod(argv[4], NULL);
 		if (!(seconds > 0 && seconds < 3600))
@@ -247,18 +366,23 @@ int main(int argc, char **argv)
 		accept_server(&sin);
 	else if (argc == 4 && strcmp(argv[1], "sink-server") == 0)
 		sink_server(&sin);
+	else if (argc == 4 && strcmp(argv[1], "source-server") == 0)
+		source_server(&sin);
 	else if (argc == 4 && strcmp(argv[1], "probe") == 0)
 		probe(&sin);
 	else if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		connect_rate(&sin, seconds);
 	else if (argc == 5 && strcmp(argv[1], "stream") == 0)
 		stream(&sin, seconds);
+	else if (argc == 5 && strcmp(argv[1], "pull") == 0)
+		pull(&sin, seconds);
 	else
 		goto usage;
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: netload accept-server|sink-server|probe ADDR PORT\n"
-		"       netload connect|stream ADDR PORT SECONDS\n");
+		"usage: netload accept-server|sink-server|source-server ADDR PORT\n"
+		"       netload probe ADDR PORT [FROM]\n"
+		"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n");
 	return 2;
 }

@@ -6,18 +6,24 @@
  * Every input goes through every entry point, and each result is checked
  * against the contract of validate.h and DESIGN.md section 3; a breach
  * aborts, which libFuzzer reports as a crash:
- *   - the text up to the first NUL: parse_cidr (accepted entries have no
- *     host bits and survive a print/parse round trip; the network handed
- *     back for host bits is itself accepted), check_cgroup_path (compared
+ *   - the text up to the first NUL: parse_rule (accepted rules have no
+ *     host bits, sane ports and protocols, and survive a print/parse round
+ *     trip; the network handed back for host bits is itself accepted; every
+ *     refusal is one of the contract's messages), check_cgroup_path (compared
  *     with an independent model of the path rules), parse_decimal (with a
  *     model, for the loader's maxima and one taken from the input) and
  *     escape (messages and JSON, into a heap buffer of exactly the size
  *     given, 8..263 bytes);
  *   - the whole input split on NUL bytes as argv[1..]: parse_args, whose
- *     request or error must be consistent, then the loader's message.
+ *     request must keep the keys contract (test/unit/keys_contract.h: every
+ *     key's prefix length, family, kind, port and rank, allow keys in the
+ *     front segment, deny keys in the back, each port range cut into
+ *     aligned blocks covering exactly N..M) or whose error
+ *     must be consistent, then the loader's message.
  */
 #include "../validate.h"
 #include "../test/unit/escape_contract.h"
+#include "../test/unit/keys_contract.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -30,8 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HOST_BITS "host bits set beyond the prefix length"
 
-static struct key_v4 store_v4[DENY_MAX];
-static struct key_v6 store_v6[DENY_MAX];
+/* parse_rule's refusals other than host bits (DESIGN.md section 3). */
+static const char *const rule_refusals[] = {
+	"brackets go around an IPv6 CIDR before :PORTS, only there",
+	"not an IPv4 or IPv6 address",
+	"prefix length must be plain decimal, 0..32 or 0..128",
+	"ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535",
+	"protocol must be tcp or udp",
+};
+
+/* Its keys and values take tens of MB: static, as in the loader. */
+static struct request req;
 
 #define ASSERT(cond)                                                    \
 	do {                                                            \
@@ -58,41 +73,96 @@ static int has_host_bits(const uint8_t *addr, unsigned int prefixlen,
 	return 0;
 }
 
-static void check_cidr(const char *text)
+static int is_rule_refusal(const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rule_refusals) / sizeof(rule_refusals[0]); i++)
+		if (strcmp(why, rule_refusals[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where the text of an accepted rule with ports may have them: after
+ * "]:" if bracketed, else after a ':' that follows a '.'. */
+static int ports_allowed(const char *text)
+{
+	const char *colon = strchr(text, ':');
+
+	if (text[0] == '[')
+		return strstr(text, "]:") != NULL;
+	return colon && memchr(text, '.', (size_t)(colon - text)) != NULL;
+}
+
+static void check_rule(const char *text)
 {
 	static const uint8_t zero[16];
-	char addr[INET6_ADDRSTRLEN], again_text[INET6_ADDRSTRLEN + 8];
-	struct cidr c, again;
-	const char *why = parse_cidr(text, &c);
+	char addr[INET6_ADDRSTRLEN], again_text[INET6_ADDRSTRLEN + 32];
+	struct rule r, again;
+	const struct cidr *c = &r.network;
+	const char *why = parse_rule(text, &r);
 	unsigned int bytes;
 
-	if (why && c.family == 0)
-		return; /* a plain refusal: nothing more is promised */
-	ASSERT(c.family == AF_INET || c.family == AF_INET6);
-	ASSERT(c.prefixlen <= family_bits(c.family));
-	ASSERT(!has_host_bits(c.addr, c.prefixlen, family_bits(c.family)));
-	bytes = c.family == AF_INET ? 4 : 16;
-	ASSERT(memcmp(c.addr + bytes, zero, sizeof(c.addr) - bytes) == 0);
+	if (why && c->family == 0) {
+		/* a plain refusal: one of the contract's messages */
+		ASSERT(is_rule_refusal(why));
+		return;
+	}
+	/* No valid rule is near 128 bytes: a longer value is never taken,
+	 * whatever its first bytes. */
+	ASSERT(strlen(text) < 128);
+	ASSERT(c->family == AF_INET || c->family == AF_INET6);
+	ASSERT(c->prefixlen <= family_bits(c->family));
+	ASSERT(!has_host_bits(c->addr, c->prefixlen, family_bits(c->family)));
+	bytes = c->family == AF_INET ? 4 : 16;
+	ASSERT(memcmp(c->addr + bytes, zero, sizeof(c->addr) - bytes) == 0);
 	ASSERT(!why || strcmp(why, HOST_BITS) == 0);
-	ASSERT(strchr(text, ':') || c.family == AF_INET);
-	/* What the loader would print, parsed again: accepted, and the same
-	 * entry (a network meant in ::ffff: notation may come back IPv4). */
-	ASSERT(inet_ntop(c.family, c.addr, addr, sizeof(addr)));
-	snprintf(again_text, sizeof(again_text), "%s/%u", addr, c.prefixlen);
-	ASSERT(parse_cidr(again_text, &again) == NULL);
-	if (!why || again.family == c.family) {
-		ASSERT(again.family == c.family &&
-		       again.prefixlen == c.prefixlen &&
-		       memcmp(again.addr, c.addr, sizeof(c.addr)) == 0);
+	ASSERT(strchr(text, ':') || c->family == AF_INET);
+	/* Ports: none, or 1 <= first <= last <= 65535 for TCP and/or UDP;
+	 * brackets only, and always, with ports. */
+	ASSERT(r.protocols <= 3);
+	if (r.protocols == 0)
+		ASSERT(r.first_port == 0 && r.last_port == 0);
+	else
+		ASSERT(r.first_port >= 1 && r.first_port <= r.last_port &&
+		       r.last_port <= 65535 && ports_allowed(text));
+	ASSERT((text[0] == '[') == (r.protocols && c->family == AF_INET6) ||
+	       (text[0] == '[' && r.protocols)); /* [::ffff:a.b.c.d]:N */
+	/* What the loader would print, as a rule again: accepted, and the
+	 * same rule (a network meant in ::ffff: notation may come back
+	 * IPv4). */
+	ASSERT(inet_ntop(c->family, c->addr, addr, sizeof(addr)));
+	if (!r.protocols)
+		snprintf(again_text, sizeof(again_text), "%s/%u", addr,
+			 c->prefixlen);
+	else
+		snprintf(again_text, sizeof(again_text),
+			 "%s%s/%u%s:%llu-%llu%s",
+			 c->family == AF_INET6 ? "[" : "", addr, c->prefixlen,
+			 c->family == AF_INET6 ? "]" : "", r.first_port,
+			 r.last_port,
+			 r.protocols == 1 ? "/tcp" :
+			 r.protocols == 2 ? "/udp" :
+					    "");
+	ASSERT(parse_rule(again_text, &again) == NULL);
+	ASSERT(again.protocols == r.protocols &&
+	       again.first_port == r.first_port &&
+	       again.last_port == r.last_port);
+	if (!why || again.network.family == c->family) {
+		ASSERT(again.network.family == c->family &&
+		       again.network.prefixlen == c->prefixlen &&
+		       memcmp(again.network.addr, c->addr, sizeof(c->addr)) ==
+			       0);
 	} else {
-		ASSERT(c.family == AF_INET6 && again.family == AF_INET &&
-		       again.prefixlen + 96 == c.prefixlen &&
-		       memcmp(again.addr, c.addr + 12, 4) == 0);
+		ASSERT(c->family == AF_INET6 &&
+		       again.network.family == AF_INET &&
+		       again.network.prefixlen + 96 == c->prefixlen &&
+		       memcmp(again.network.addr, c->addr + 12, 4) == 0);
 	}
 	/* Accepted IPv6 is never IPv4-mapped with a prefix >= 96. */
-	if (!why && c.family == AF_INET6 && c.prefixlen >= 96)
-		ASSERT(!(memcmp(c.addr, zero, 10) == 0 && c.addr[10] == 0xff &&
-			 c.addr[11] == 0xff));
+	if (!why && c->family == AF_INET6 && c->prefixlen >= 96)
+		ASSERT(!(memcmp(c->addr, zero, 10) == 0 &&
+			 c->addr[10] == 0xff && c->addr[11] == 0xff));
 }
 
 /* DESIGN.md section 3, written out independently of validate.c. */
@@ -197,9 +267,8 @@ static void check_args(const uint8_t *data, size_t size)
 {
 	char *copy = malloc(size + 1),
 	     **argv = malloc((size + 2) * sizeof(char *));
-	char value[256], message[1024];
 	struct parse_error err;
-	struct request req;
+	const char *broken;
 	size_t i, n;
 	int argc = 1, rc;
 
@@ -214,9 +283,8 @@ static void check_args(const uint8_t *data, size_t size)
 	}
 	argv[argc] = NULL;
 
-	memset(&req, 0xa5, sizeof(req));
-	req.v4 = store_v4;
-	req.v6 = store_v6;
+	memset(&req, 0xa5, offsetof(struct request, keys));
+	memset(&err, 0xa5, sizeof(err));
 	rc = parse_args(argc, argv, &req, &err);
 	ASSERT(rc == 0 || rc == 64 || rc == 65);
 	if (rc == 0) {
@@ -226,33 +294,36 @@ static void check_args(const uint8_t *data, size_t size)
 		ASSERT(req.cgroup && is_argv_entry(req.cgroup, argv, argc));
 		ASSERT(check_cgroup_path(req.cgroup) == NULL);
 		n = req.n_v4 + req.n_v6;
-		ASSERT(n >= 1 && n <= DENY_MAX && n <= (size_t)argc / 2);
-		for (i = 0; i < req.n_v4; i++)
-			ASSERT(store_v4[i].prefixlen <= 32 &&
-			       !has_host_bits(store_v4[i].addr,
-					      store_v4[i].prefixlen, 32));
-		for (i = 0; i < req.n_v6; i++)
-			ASSERT(store_v6[i].prefixlen <= 128 &&
-			       !has_host_bits(store_v6[i].addr,
-					      store_v6[i].prefixlen, 128));
+		ASSERT(n >= 1 && n <= RULES_MAX && n <= (size_t)argc / 2);
+		ASSERT(req.n_deny + req.n_allow == n && req.n_deny >= 1);
+		broken = keys_contract(argc, argv, &req);
+		if (broken)
+			fprintf(stderr, "keys contract: %s\n", broken);
+		ASSERT(broken == NULL);
 		goto out;
 	}
-	ASSERT(err.exit_code == rc && err.why && *err.why);
-	/* The offending entry itself, or "''" standing for an empty one. */
-	ASSERT(!err.value || is_argv_entry(err.value, argv, argc) ||
-	       (strcmp(err.value, "''") == 0 && has_empty_entry(argv, argc)));
-	ASSERT(!err.option || strcmp(err.option, "--cgroup") == 0 ||
-	       strcmp(err.option, "--deny") == 0 ||
-	       strcmp(err.option, "--help") == 0 ||
-	       strcmp(err.option, "--version") == 0);
-	ASSERT(err.network.family == 0 || strcmp(err.why, HOST_BITS) == 0);
-	/* The loader's message: a bounded, printable line. */
-	escape(err.value ? err.value : "", value, sizeof(value), 0);
-	ASSERT(snprintf(message, sizeof(message), "%s %s: %s",
-			err.option ? err.option : "", value,
-			err.why) < (int)sizeof(message));
-	for (i = 0; message[i]; i++)
-		ASSERT(message[i] >= ' ' && message[i] <= '~');
+	ASSERT(err.exit_code == rc);
+	/* The loader's message: one bounded, printable, non-empty line of
+	 * "what: why", naming an option, an argv entry or '' (empty). */
+	n = strnlen(err.message, sizeof(err.message));
+	ASSERT(n > 0 && n < sizeof(err.message));
+	for (i = 0; i < n; i++)
+		ASSERT(err.message[i] >= ' ' && err.message[i] <= '~');
+	ASSERT(strcmp(err.message, "no arguments (try --help)") == 0 ||
+	       strstr(err.message, ": "));
+	ASSERT(strncmp(err.message, "--cgroup", 8) == 0 ||
+	       strncmp(err.message, "--deny", 6) == 0 ||
+	       strncmp(err.message, "--allow", 7) == 0 ||
+	       strncmp(err.message, "--help: ", 8) == 0 ||
+	       strncmp(err.message, "--version: ", 11) == 0 ||
+	       strcmp(err.message, "no arguments (try --help)") == 0 ||
+	       strstr(err.message, ": unknown option") ||
+	       strstr(err.message, ": unexpected argument"));
+	ASSERT(strncmp(err.message, "'': ", 4) != 0 ||
+	       has_empty_entry(argv, argc));
+	/* A host-bits refusal names the network meant. */
+	ASSERT(!strstr(err.message, HOST_BITS) ||
+	       strstr(err.message, HOST_BITS "; the network is "));
 out:
 	free(argv);
 	free(copy);
@@ -272,7 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		sum += data[i];
 
-	check_cidr(text);
+	check_rule(text);
 	check_path(text);
 	check_decimal(text, 32);
 	check_decimal(text, 128);

@@ -3,7 +3,7 @@
 #   make test-helpers  also builds, for `make check` (test/unit.bats,
 #                      test/differential.bats, test/valgrind.bats):
 #                        build/unit/test_validate   unit tests, ASan+UBSan
-#                        build/unit/cidr_oracle     parse_cidr line by line
+#                        build/unit/rule_oracle     parse_rule line by line
 #                        build/fuzz/fuzz_validate   the libFuzzer harness
 #                        build/valgrind/jail-ai-ebpf-loader  (see its shim)
 #   make fuzz          run the harness for FUZZ_SECONDS (60); fails on any
@@ -18,14 +18,16 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 # No _FORTIFY_SOURCE here: ASan's own checks of the same calls are stricter.
 SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(WARN) $(SANITIZE)
 
-ASSURANCE_PROGS := $(BUILD)/unit/test_validate $(BUILD)/unit/cidr_oracle \
+ASSURANCE_PROGS := $(BUILD)/unit/test_validate $(BUILD)/unit/rule_oracle \
 	$(BUILD)/fuzz/fuzz_validate $(BUILD)/valgrind/$(BIN)
 
-$(BUILD)/unit/%: test/unit/%.c validate.c validate.h test/unit/escape_contract.h | $(BUILD)
+$(BUILD)/unit/%: test/unit/%.c validate.c validate.h test/unit/escape_contract.h \
+		test/unit/keys_contract.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/unit
 	$(Q)$(CC) $(SAN_CFLAGS) $< validate.c -o $@
 
-$(BUILD)/fuzz/fuzz_validate: fuzz/fuzz_validate.c validate.c validate.h test/unit/escape_contract.h | $(BUILD)
+$(BUILD)/fuzz/fuzz_validate: fuzz/fuzz_validate.c validate.c validate.h \
+		test/unit/escape_contract.h test/unit/keys_contract.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $< validate.c -o $@
 

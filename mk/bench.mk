@@ -6,9 +6,14 @@ BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist)
 
 .PHONY: bench bench-programs
 
-$(BUILD)/bench/floor: bench/floor.c $(BUILD)/filter.lskel.h | $(BUILD)
+# floor and genlist make the trie's keys with bench/rules.h (filter.h)
+$(BUILD)/bench/floor: bench/floor.c bench/rules.h filter.h $(BUILD)/filter.lskel.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD) $(LDFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) -I. -I$(BUILD) $(LDFLAGS) $< -o $@
+
+$(BUILD)/bench/genlist: bench/genlist.c bench/rules.h filter.h | $(BUILD)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(CC) $(CFLAGS) -I. $(LDFLAGS) $< -o $@
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench

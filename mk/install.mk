@@ -3,12 +3,14 @@
 #   /etc/sudoers.d/jail-ai-ebpf-loader              0440  the sudo rule
 #   $(PREFIX)/share/man/man8/jail-ai-ebpf-loader.8  0644  the manual
 # The sudo rule names the loader by the path sudo will see, $(PREFIX)/libexec/...
-# (never DESTDIR). It is rendered to a temporary file and checked with visudo
-# before anything is created; then it is copied next to its final place under
-# a name sudo ignores (it contains a "."), checked again, and renamed into
-# place, last, so an install never leaves sudo with an invalid configuration or
-# a rule for a program that is not there yet. Existing directories keep their
-# modes. Uninstall removes these files (the rule first) and nothing else;
+# (never DESTDIR). It is rendered to a temporary file and checked, before
+# anything is created, by every sudo implementation on the machine
+# (scripts/check-sudo-rule: classic sudo's visudo, sudo-rs's visudo or a parse
+# run of sudo-rs); then it is copied next to its final place under a name sudo
+# ignores (it contains a "."), checked again, and renamed into place, last, so
+# an install never leaves sudo or sudo-rs with a configuration it complains
+# about, or a rule for a program that is not there yet. Existing directories
+# keep their modes. Uninstall removes these files (the rule first) and nothing else;
 # directories and the group stay.
 # The group jail-ai is not created by install: `make group` does it on request.
 .PHONY: install uninstall group
@@ -21,37 +23,28 @@ INSTALL_MAN = $(DESTDIR)$(PREFIX)/share/man/man8/$(BIN).8
 INSTALL_SUDOERS_DIR = $(DESTDIR)/etc/sudoers.d
 INSTALL_SUDOERS = $(INSTALL_SUDOERS_DIR)/$(BIN)
 INSTALL_SUDOERS_NEW = $(INSTALL_SUDOERS_DIR)/$(BIN).new
-VISUDO ?= visudo
-SUDO_MIN_VERSION := 1.9.10
+CHECK_SUDO_RULE := ./scripts/check-sudo-rule
 # PREFIX ends up in the sudo rule, where a space, "#", "," or ":" would change
-# its meaning and still parse; so only these characters are accepted. visudo
-# then refuses what remains wrong, such as a relative PREFIX.
+# its meaning and still parse; so only these characters are accepted. The
+# checks then refuse what remains wrong, such as a relative PREFIX.
 PREFIX_CHARACTERS := abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+/-
 
-# As root, files are owned by root and visudo also checks that (-O); a
+# As root, files are owned by root and the checks also require that; a
 # non-root staging install (DESTDIR) keeps the installer's owner.
 IS_ROOT = $(filter 0,$(shell id -u))
 ROOT_OWNED = $(if $(IS_ROOT),-o 0 -g 0)
-VISUDO_CHECK = $(VISUDO) -c $(if $(IS_ROOT),-O) -P -f
 
-install: $(BIN) sudoers.d/$(BIN) $(BIN).8
+install: $(BIN) sudoers.d/$(BIN) $(BIN).8 $(CHECK_SUDO_RULE)
 	$(Q)set -e; umask 022; \
 	case '$(PREFIX)' in \
 	*[!$(PREFIX_CHARACTERS)]*) printf "install: PREFIX may hold only letters, digits and . _ + / - (it becomes part of a sudo rule): '%s'\n" '$(PREFIX)' >&2; exit 1 ;; \
 	esac; \
-	if [ -z '$(DESTDIR)' ]; then \
-		have=$$(sudo -V 2>/dev/null | sed -n 's/^Sudo version \([0-9.]*\).*/\1/p'); \
-		low=$$(printf '%s\n%s\n' "$$have" '$(SUDO_MIN_VERSION)' | sort -V | head -n 1); \
-		if [ -z "$$have" ] || [ "$$low" != '$(SUDO_MIN_VERSION)' ]; then \
-			echo "install: the sudo rule needs sudo >= $(SUDO_MIN_VERSION) (regular expressions); found '$$have'" >&2; exit 1; \
-		fi; \
-	fi; \
 	rule=$$(mktemp); new='$(INSTALL_SUDOERS_NEW)'; \
 	trap 'rm -f "$$rule" "$$new"' EXIT; trap 'exit 1' HUP INT TERM; \
 	sed 's|$(DEFAULT_COMMAND)|$(INSTALL_COMMAND)|g' sudoers.d/$(BIN) >"$$rule"; \
 	chmod 0440 "$$rule"; \
-	if ! $(VISUDO_CHECK) "$$rule" >/dev/null; then \
-		printf "install: visudo rejects the sudo rule for PREFIX '%s'; nothing was installed\n" '$(PREFIX)' >&2; exit 1; \
+	if ! $(CHECK_SUDO_RULE) "$$rule"; then \
+		printf "install: the sudo rule for PREFIX '%s' is refused (above); nothing was installed\n" '$(PREFIX)' >&2; exit 1; \
 	fi; \
 	for dir in '$(INSTALL_SUDOERS_DIR)' '$(DESTDIR)$(PREFIX)/libexec' \
 		'$(DESTDIR)$(PREFIX)/share/man/man8'; do \
@@ -60,7 +53,7 @@ install: $(BIN) sudoers.d/$(BIN) $(BIN).8
 	install $(ROOT_OWNED) -m 0755 $(BIN) '$(INSTALL_BIN)'; \
 	install $(ROOT_OWNED) -m 0644 $(BIN).8 '$(INSTALL_MAN)'; \
 	install $(ROOT_OWNED) -m 0440 "$$rule" "$$new"; \
-	$(VISUDO_CHECK) "$$new" >/dev/null; \
+	$(CHECK_SUDO_RULE) "$$new" >/dev/null; \
 	mv -f "$$new" '$(INSTALL_SUDOERS)'; \
 	echo "installed $(INSTALL_BIN), $(INSTALL_SUDOERS), $(INSTALL_MAN)"; \
 	if [ -z '$(DESTDIR)' ] && ! getent group $(JAIL_AI_GROUP) >/dev/null; then \

@@ -42,17 +42,17 @@ attached() {
 	bpftool -j cgroup show "$1" | jq -cs 'add // [] | map({id, attach_type, name})'
 }
 
-# A success: exit 0, one JSON line naming the cgroup, five programs, and
-# exactly those five in force, one on each hook.
+# A success: exit 0, one JSON line naming the cgroup, six programs, and
+# exactly those six in force, one on each hook.
 assert_attached() {
 	local cg="$1" ids
 	[[ $status -eq 0 ]] || { echo "exit $status: $stderr"; return 1; }
 	[[ -z "$stderr" ]] || return 1
-	[[ "$output" =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":0,\"programs\":\[[0-9]+(,[0-9]+){4}\]\}$ ]] ||
+	[[ "$output" =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":0,\"deny\":1,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]] ||
 		{ echo "output: $output"; return 1; }
 	ids="$(jq -c .programs <<<"$output")"
 	[[ "$(in_force "$cg")" == "$ids" ]] || return 1
-	[[ "$(attached "$cg" | jq length)" -eq 5 ]]
+	[[ "$(attached "$cg" | jq length)" -eq 6 ]]
 }
 
 # A refusal: exit 77, exactly message $2, empty stdout, nothing attached.
@@ -177,7 +177,7 @@ jailed() {
 	# Authorized (it owns the cgroup) but holds no capability: the first
 	# bpf() fails with EPERM, reported as "not permitted", nothing attached.
 	run_capture runuser -u "$TAG"o -- "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$ME: loading the embedded filter: Operation not permitted"
+	assert_refused "$cg" "$ME: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted"
 }
 
 @test "a real non-root caller's SUDO_UID is ignored: it cannot claim root" {

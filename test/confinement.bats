@@ -165,8 +165,11 @@ assert_refused() {
 	[[ $(our_programs "$CG") -eq 0 ]]
 }
 
+# success_json_re IPV4 IPV6 [DENY ALLOW]: DENY defaults to IPV4 + IPV6,
+# ALLOW to 0 (a deny-only request).
 success_json_re() {
-	echo "^\\{\"success\":true,\"cgroup\":\"$CG\",\"ipv4\":$1,\"ipv6\":$2,\"programs\":\\[[0-9]+(,[0-9]+){4}\\]\\}\$"
+	local deny=${3:-$(($1 + $2))} allow=${4:-0}
+	echo "^\\{\"success\":true,\"cgroup\":\"$CG\",\"ipv4\":$1,\"ipv6\":$2,\"deny\":$deny,\"allow\":$allow,\"programs\":\\[[0-9]+(,[0-9]+){5}\\]\\}\$"
 }
 
 @test "the allowlist check flags every kind of call it must flag" {
@@ -228,7 +231,7 @@ success_json_re() {
 	[[ $status -eq 0 ]]
 	[[ $output =~ $(success_json_re 1 1) ]]
 	[[ -z $stderr ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
 	assert_filter_first
 	# The run did exercise every kind of call the checker judges.
@@ -249,14 +252,14 @@ success_json_re() {
 	[[ $status -eq 0 ]]
 	[[ $output =~ $(success_json_re 2 0) ]]
 	[[ -z $stderr ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
 	assert_filter_first
 	# Each hook swapped in place: BPF_F_REPLACE (0x4) with BPF_F_ALLOW_MULTI.
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x6, replace_bpf_fd=[1-9]' "$TRACE") -eq 5 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x6, replace_bpf_fd=[1-9]' "$TRACE") -eq 6 ]]
 }
 
-@test "a full request (8192 IPv4 + 8192 IPv6 entries): only allowlisted calls" {
+@test "a full request (8192 IPv4 + 8192 IPv6 rules): only allowlisted calls" {
 	local args=() i
 	for ((i = 0; i < 8192; i++)); do
 		args+=(--deny "198.18.$((i / 256)).$((i % 256))" --deny "2001:db8::$i")
@@ -265,17 +268,19 @@ success_json_re() {
 	[[ $status -eq 0 ]]
 	[[ $output =~ $(success_json_re 8192 8192) ]]
 	[[ -z $stderr ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
 	assert_filter_first
-	# Each map filled with one batch of 8192.
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, \{batch=\{.*count=8192,' "$TRACE") -eq 2 ]]
+	# The trie filled with one batch: the deny rules' 2 keys each
+	# (KIND_DENY and KIND_ANY_PORT); no allow keys, so no second batch.
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, ' "$TRACE") -eq 1 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x1a, \{batch=\{.*count=32768,' "$TRACE") -eq 1 ]]
 }
 
 @test "--help: after the filter only the write to stdout and the exit" {
 	traced -- --help
 	[[ $status -eq 0 ]]
-	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny CIDR [--deny CIDR]..." ]]
+	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]..." ]]
 	[[ -z $stderr ]]
 	assert_confined
 	assert_filter_first
@@ -345,35 +350,36 @@ injected() {
 
 @test "77 EPERM from BPF_PROG_LOAD: not permitted, nothing attached, confined" {
 	injected "$BPF_PROG_LOAD:*:$EPERM" --cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter: Operation not permitted"
+	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter (it needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN: run it as root, through sudo): Operation not permitted"
 	assert_confined
 	assert_filter_first
 }
 
-@test "71 ENOMEM filling the IPv4 deny map: nothing attached, confined" {
+@test "71 ENOMEM filling the rule trie (deny-only request): nothing attached, confined" {
 	injected "$BPF_MAP_UPDATE_BATCH:*:$ENOMEM" \
 		--cgroup "$CG" --deny 192.0.2.1 --deny 2001:db8::1
-	assert_refused 71 "jail-ai-ebpf-loader: filling IPv4 map: Cannot allocate memory"
+	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory"
 	assert_confined
 	assert_filter_first
 }
 
-@test "71 ENOMEM filling the IPv6 deny map: nothing attached, confined" {
-	injected "$BPF_MAP_UPDATE_BATCH:*:$ENOMEM" --cgroup "$CG" --deny 2001:db8::1
-	assert_refused 71 "jail-ai-ebpf-loader: filling IPv6 map: Cannot allocate memory"
+@test "71 ENOMEM filling the rule trie (allows and ports): nothing attached, confined" {
+	injected "$BPF_MAP_UPDATE_BATCH:*:$ENOMEM" --cgroup "$CG" --deny 2001:db8::/32 \
+		--allow '[2001:db8::1]:443/tcp' --allow 192.0.2.1:53
+	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory"
 	assert_confined
 	assert_filter_first
 }
 
-@test "77 EPERM attaching the third hook: the first two are undone, confined" {
+@test "77 EPERM attaching the fourth hook: the first three are undone, confined" {
 	injected "$BPF_PROG_ATTACH:$BPF_CGROUP_INET6_CONNECT:$EPERM" \
 		--cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted; the cgroup is left as it was"
+	assert_refused 77 "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was"
 	assert_confined
 	assert_filter_first
-	# Two attached for real, then two detached.
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, .*\) += 0$' "$TRACE") -eq 2 ]]
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x9, .*\) += 0$' "$TRACE") -eq 2 ]]
+	# Three attached for real (sockops, connect4, sendmsg4), then detached.
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, .*\) += 0$' "$TRACE") -eq 3 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x9, .*\) += 0$' "$TRACE") -eq 3 ]]
 }
 
 @test "77 EPERM attaching over a previous filter: the previous programs stay" {
@@ -381,11 +387,11 @@ injected() {
 	run "$LOADER" --cgroup "$CG" --deny 192.0.2.1
 	[[ $status -eq 0 ]]
 	before=$(bpftool cgroup show "$CG")
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	injected "$BPF_PROG_ATTACH:$BPF_CGROUP_INET6_CONNECT:$EPERM" \
 		--cgroup "$CG" --deny 198.51.100.1
 	[[ $status -eq 77 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted; the cgroup is left as it was" ]]
+	[[ $stderr == "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was" ]]
 	[[ -z $output ]]
 	[[ $(bpftool cgroup show "$CG") == "$before" ]]
 	assert_confined
@@ -398,7 +404,7 @@ injected() {
 	[[ $status -eq 0 ]]
 	[[ $stderr == "shim: allowed at parse" ]]
 	[[ $output =~ $(success_json_re 1 0) ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	# The same under strace: the shim's own calls come after the filter.
 	traced LD_PRELOAD="$TEST_BIN/shim-forbid.so" SHIM_FORBID=allowed -- \
 		--cgroup "$CG" --deny 192.0.2.1
@@ -414,7 +420,7 @@ injected() {
 # ERE as the one call outside the allowlist.
 killed_for() {
 	local action=$1 call_re=$2 where=${3:-parse} attached=0
-	[[ $where == report ]] && attached=5
+	[[ $where == report ]] && attached=6
 	run --separate-stderr env LD_PRELOAD="$TEST_BIN/shim-forbid.so" \
 		SHIM_FORBID="$action" SHIM_FORBID_AT="$where" \
 		"$LOADER" --cgroup "$CG" --deny 192.0.2.1
@@ -546,7 +552,7 @@ status_of() {
 	[[ $status -eq 0 ]]
 	[[ $(<"$OUT") =~ $(success_json_re 1 0) ]]
 	[[ $(<"$ERR") == "shim: paused at parse" ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	[[ $(status_of Seccomp) == 2 ]]
 	[[ $(status_of Seccomp_filters) -ge 1 ]]
 	[[ $(status_of NoNewPrivs) == 1 ]]
@@ -563,7 +569,7 @@ status_of() {
 	[[ $status -eq 0 ]]
 	[[ $(<"$OUT") =~ $(success_json_re 1 1) ]]
 	[[ $(<"$ERR") == "shim: paused at report" ]]
-	[[ $(our_programs "$CG") -eq 5 ]]
+	[[ $(our_programs "$CG") -eq 6 ]]
 	[[ $(status_of CapEff) == "$NO_CAPS" ]]
 	[[ $(status_of CapPrm) == "$NO_CAPS" ]]
 	[[ $(status_of CapInh) == "$NO_CAPS" ]]

@@ -3,7 +3,8 @@
  * fillhook CGROUP HOOK COUNT|full [NAME]
  *
  * Test helper: load COUNT distinct trivial programs that allow everything
- * (return 1) for HOOK (connect4, sendmsg4, connect6, sendmsg6 or egress) and
+ * (return 1) for HOOK (sockops, connect4, sendmsg4, connect6, sendmsg6 or
+ * egress) and
  * attach each to the cgroup directory CGROUP with BPF_F_ALLOW_MULTI, as some
  * other tool would. "full" attaches until the kernel refuses with E2BIG (its
  * per-hook limit of 64). The programs are named NAME (default "jt_other", never
@@ -29,6 +30,7 @@ static const struct {
 	enum bpf_prog_type prog_type;
 	enum bpf_attach_type attach_type;
 } hooks[] = {
+	{ "sockops", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS },
 	{ "connect4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 	  BPF_CGROUP_INET4_CONNECT },
 	{ "sendmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG },

@@ -140,6 +140,6 @@ run_capture() {
 in_force() {
 	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
 		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
-		[.cgroup_inet4_connect, .cgroup_udp4_sendmsg, .cgroup_inet6_connect,
-		 .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
+		[.cgroup_sock_ops, .cgroup_inet4_connect, .cgroup_udp4_sendmsg,
+		 .cgroup_inet6_connect, .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
 }

@@ -5,9 +5,13 @@
 # into /usr/local and /etc/sudoers.d, and uninstalls again; it and the
 # `make group` test hold a lock, so two runs of this suite never meet, and
 # they refuse to touch a copy that was installed before them.
+#
+# Every test has sudo-rs (test/sudo-rs.bash) in make's PATH beside classic
+# sudo, so install checks the rule with both.
 
 bats_require_minimum_version 1.5.0
 load helpers
+load sudo-rs
 
 NAME=jail-ai-ebpf-loader
 REAL_FILES=("/usr/local/libexec/$NAME" "/etc/sudoers.d/$NAME" "/usr/local/share/man/man8/$NAME.8")
@@ -17,9 +21,10 @@ setup() {
 	[[ $(id -u) -eq 0 ]] || { cannot_run "needs root"; return; }
 	[[ -x $LOADER ]] || { cannot_run "loader not built (run make)"; return; }
 	command -v visudo >/dev/null || { cannot_run "visudo is missing"; return; }
+	install_sudo_rs
 	DEST="$BATS_TEST_TMPDIR/dest"
 	mkdir "$DEST"
-	_installed_for_real='' _made_dirs=() _made_group=''
+	_installed_for_real='' _made_dirs=() _made_group='' _made_user=''
 }
 
 teardown() {
@@ -30,15 +35,22 @@ teardown() {
 	for ((i = ${#_made_dirs[@]} - 1; i >= 0; i--)); do
 		rmdir "${_made_dirs[$i]}" 2>/dev/null
 	done
+	[[ -n ${_made_user:-} ]] && userdel "$_made_user"
 	[[ -n ${_made_group:-} ]] && groupdel "$_made_group"
+	remove_sudo_rs
+	cleanup_made
 	return 0
 }
 
-# make_in_tree ARGS...: make in the project, stdout in $output, stderr in
-# $stderr.
+# make_in_tree ARGS...: make in the project, with sudo-rs in PATH; stdout in
+# $output, stderr in $stderr.
 make_in_tree() {
-	run --separate-stderr make -C "$PROJECT_ROOT" --no-print-directory "$@"
+	run --separate-stderr env PATH="$SUDO_RS_DIR:$PATH" \
+		make -C "$PROJECT_ROOT" --no-print-directory "$@"
 }
+
+# The line install prints when both implementations accepted the rule.
+CHECKED_BOTH='^checked the sudo rule with classic sudo [0-9][^,]*, sudo-rs [0-9.]+$'
 
 # The tree under $1: type, mode, owner and path of everything.
 tree() {
@@ -56,7 +68,9 @@ lock_system() {
 	make_in_tree install DESTDIR="$DEST"
 	[[ $status -eq 0 ]]
 	[[ -z $stderr ]]
-	[[ $output == "installed $DEST/usr/local/libexec/$NAME, $DEST/etc/sudoers.d/$NAME, $DEST/usr/local/share/man/man8/$NAME.8" ]]
+	[[ ${#lines[@]} -eq 2 ]]
+	[[ ${lines[0]} =~ $CHECKED_BOTH ]]
+	[[ ${lines[1]} == "installed $DEST/usr/local/libexec/$NAME, $DEST/etc/sudoers.d/$NAME, $DEST/usr/local/share/man/man8/$NAME.8" ]]
 	diff -u - <(tree "$DEST") <<EOF
 d 755 0:0 etc
 d 755 0:0 etc/sudoers.d
@@ -87,8 +101,8 @@ f 440 0:0 etc/sudoers.d/$NAME
 f 755 0:0 opt/jail-ai/libexec/$NAME
 f 644 0:0 opt/jail-ai/share/man/man8/$NAME.8
 EOF
-	# The Defaults line and the rule name the new path; nothing else moved.
-	[[ $(grep -c "/opt/jail-ai/libexec/$NAME " "$rule") -eq 2 ]]
+	# The rule names the new path; nothing else moved.
+	[[ $(grep -c "/opt/jail-ai/libexec/$NAME\$" "$rule") -eq 1 ]]
 	[[ $(grep -v '^#' "$rule" | grep -c /usr/local) -eq 0 ]]
 	diff -u "$PROJECT_ROOT/sudoers.d/$NAME" <(sed "s|/opt/jail-ai/libexec/|/usr/local/libexec/|g" "$rule")
 	visudo -cOPf "$rule"
@@ -126,17 +140,65 @@ EOF
 	[[ $(stat -c %a "$DEST/usr/local/libexec") == 711 ]]
 }
 
-@test "install refuses a PREFIX that visudo rejects (a relative one) and leaves nothing, not even a temporary file" {
+@test "install refuses a PREFIX that sudo and sudo-rs reject (a relative one) and leaves nothing, not even a temporary file" {
 	local tmp="$BATS_TEST_TMPDIR/tmp"
 	mkdir "$tmp"
-	run --separate-stderr env TMPDIR="$tmp" \
+	run --separate-stderr env TMPDIR="$tmp" PATH="$SUDO_RS_DIR:$PATH" \
 		make -C "$PROJECT_ROOT" --no-print-directory install DESTDIR="$DEST" PREFIX=opt/jail-ai
 	[[ $status -eq 2 ]]
 	[[ -z $output ]]
+	# Each says why, and which of them refused.
 	[[ $stderr == *": expected a fully-qualified path name"* ]]
-	grep -qx "install: visudo rejects the sudo rule for PREFIX 'opt/jail-ai'; nothing was installed" <<<"$stderr"
+	[[ $stderr == *": expected command but found opt"* ]]
+	grep -qE "^check-sudo-rule: classic sudo [^ ]+ \(.*visudo -c\) rejects the rule \($tmp/" <<<"$stderr"
+	grep -qE "^check-sudo-rule: sudo-rs [^ ]+ \($SUDO_RS, a parse run\) rejects the rule \($tmp/" <<<"$stderr"
+	grep -qx "install: the sudo rule for PREFIX 'opt/jail-ai' is refused (above); nothing was installed" <<<"$stderr"
 	[[ -z $(tree "$DEST") ]]
 	[[ -z $(tree "$tmp") ]]
+}
+
+@test "install refuses a rule that only sudo-rs rejects (a classic-only Defaults setting) and installs nothing" {
+	local copy="$BATS_TEST_TMPDIR/project" file
+	# A copy of what install uses, with a drop-in that sudo-rs 0.2.5
+	# rejects and classic sudo accepts: a setting sudo-rs does not know.
+	mkdir -p "$copy/sudoers.d"
+	for file in Makefile mk scripts "$NAME" "$NAME.8"; do
+		cp -a "$PROJECT_ROOT/$file" "$copy/"
+	done
+	{
+		cat "$PROJECT_ROOT/sudoers.d/$NAME"
+		echo "Defaults!/usr/local/libexec/$NAME closefrom=3"
+	} >"$copy/sudoers.d/$NAME"
+	# -o: the loader counts as built; nothing is compiled in the copy.
+	run --separate-stderr env PATH="$SUDO_RS_DIR:$PATH" \
+		make -C "$copy" --no-print-directory -o "$NAME" install DESTDIR="$DEST"
+	[[ $status -eq 2 ]]
+	[[ -z $output ]]
+	[[ $stderr == *"unknown setting: 'closefrom'"* ]]
+	[[ $stderr != *"classic sudo"* ]]
+	grep -qE "^check-sudo-rule: sudo-rs [^ ]+ \($SUDO_RS, a parse run\) rejects the rule " <<<"$stderr"
+	grep -qx "install: the sudo rule for PREFIX '/usr/local' is refused (above); nothing was installed" <<<"$stderr"
+	[[ -z $(tree "$DEST") ]]
+}
+
+@test "install checks the rule with sudo-rs's visudo where that runs" {
+	local fake="$BATS_TEST_TMPDIR/bin"
+	mkdir "$fake"
+	# A stand-in for a visudo of sudo-rs that runs (Debian 13's needs a
+	# newer C library): it answers -V as that one does and notes each call.
+	printf '%s\n' '#!/bin/sh' \
+		"echo \"\$*\" >>'$fake/calls'" \
+		'[ "$1" = -V ] && echo "visudo version 0.2.5"' \
+		'exit 0' >"$fake/visudo-rs"
+	chmod 0755 "$fake/visudo-rs"
+	run --separate-stderr env PATH="$fake:$SUDO_RS_DIR:$PATH" \
+		make -C "$PROJECT_ROOT" --no-print-directory install DESTDIR="$DEST"
+	[[ $status -eq 0 ]]
+	[[ -z $stderr ]]
+	[[ ${lines[0]} =~ $CHECKED_BOTH ]]
+	# Once on the rendered rule, once on the placed copy; as root, with
+	# the owner and mode checks.
+	[[ $(grep -c "^-c -O -P -f /" "$fake/calls") -eq 2 ]]
 }
 
 @test "install refuses a PREFIX whose characters would change the sudo rule's meaning, and leaves nothing" {
@@ -155,8 +217,8 @@ EOF
 	[[ -z $(tree "$DEST") ]]
 }
 
-@test "a real make install and make uninstall round-trip, and visudo -c stays valid throughout" {
-	local file dir rule=/etc/sudoers.d/$NAME
+@test "a real make install and make uninstall round-trip: both sudo implementations read the rule without a word and let a member of jail-ai filter its own cgroup" {
+	local file dir rule=/etc/sudoers.d/$NAME loader=/usr/local/libexec/$NAME member="$TAG-m" cg impl
 	lock_system
 	for file in "${REAL_FILES[@]}"; do
 		[[ ! -e $file ]] || { cannot_run "$file exists: an installed copy is not touched"; return; }
@@ -170,22 +232,46 @@ EOF
 	make_in_tree install
 	[[ $status -eq 0 ]]
 	[[ -z $stderr ]]
-	[[ ${lines[0]} == "installed /usr/local/libexec/$NAME, $rule, /usr/local/share/man/man8/$NAME.8" ]]
+	[[ ${lines[0]} =~ $CHECKED_BOTH ]]
+	[[ ${lines[1]} == "installed $loader, $rule, /usr/local/share/man/man8/$NAME.8" ]]
 	if getent group jail-ai >/dev/null; then
-		[[ ${#lines[@]} -eq 1 ]]
+		[[ ${#lines[@]} -eq 2 ]]
 	else
-		[[ ${lines[1]} == "note: group jail-ai does not exist, so nobody may run the loader yet;" ]]
+		[[ ${lines[2]} == "note: group jail-ai does not exist, so nobody may run the loader yet;" ]]
 	fi
-	[[ $(stat -c '%a %U %G' /usr/local/libexec/$NAME) == "755 root root" ]]
+	[[ $(stat -c '%a %U %G' $loader) == "755 root root" ]]
 	[[ $(stat -c '%a %U %G' "$rule") == "440 root root" ]]
 	[[ $(stat -c '%a %U %G' /usr/local/share/man/man8/$NAME.8) == "644 root root" ]]
-	cmp "$LOADER" /usr/local/libexec/$NAME
+	cmp "$LOADER" $loader
+	cmp "$PROJECT_ROOT/sudoers.d/$NAME" "$rule"
 	[[ ! -e $rule.new ]]
 	# sudo reads the rule (its name has no "." or "~") and finds it valid.
 	run visudo -c
 	[[ $status -eq 0 ]]
 	grep -qx "$rule: parsed OK" <<<"$output"
-	grep -qF "%jail-ai ALL = (root) NOPASSWD: NOSETENV: /usr/local/libexec/$NAME ^--cgroup" "$rule"
+
+	# A member of jail-ai (a throwaway user; the group too, if it is
+	# missing), through each sudo: the listing holds the rule and no
+	# complaint, and a request for its own cgroup is filtered.
+	if ! getent group jail-ai >/dev/null; then
+		groupadd --system jail-ai
+		_made_group=jail-ai
+	fi
+	useradd -M -N -g nogroup -G jail-ai -s /usr/sbin/nologin "$member"
+	_made_user=$member
+	cg=$(make_cgroup member)
+	chown "$member" "$cg"
+	for impl in "$SUDO_RS" sudo; do
+		run --separate-stderr runuser -u "$member" -- "$impl" -n -l </dev/null
+		[[ $status -eq 0 ]]
+		[[ -z $stderr ]]
+		grep -qxE "    \(root\) (NOSETENV: )?NOPASSWD: $loader" <<<"$output"
+		run --separate-stderr runuser -u "$member" -- "$impl" -n $loader --cgroup "$cg" --deny 192.0.2.1 </dev/null
+		[[ $status -eq 0 ]]
+		[[ -z $stderr ]]
+		[[ $output == "{\"success\":true,\"cgroup\":\"$cg\","* ]]
+		[[ $(our_programs "$cg") -ge 5 ]]
+	done
 
 	make_in_tree uninstall
 	[[ $status -eq 0 ]]
@@ -195,6 +281,10 @@ EOF
 	done
 	visudo -c >/dev/null
 	_installed_for_real=''
+	# Without the rule, sudo-rs refuses the member, and says nothing else.
+	run --separate-stderr runuser -u "$member" -- "$SUDO_RS" -n $loader --cgroup "$cg" --deny 192.0.2.1 </dev/null
+	[[ $status -eq 1 ]]
+	[[ $stderr == "sudo-rs: I'm sorry $member. I'm afraid I can't do that" ]]
 }
 
 @test "make group creates group jail-ai only when asked, and says so when it exists" {

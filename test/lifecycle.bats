@@ -58,8 +58,8 @@ attached_ids() {
 	eventually exited "$pid"
 	wait "$pid" || rc=$?
 	[[ $rc -eq 0 && ! -s $err ]]
-	[[ $(<"$out") =~ ^\{\"success\":true,.*\"programs\":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)\]\}$ ]]
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:5}")
+	[[ $(<"$out") =~ ^\{\"success\":true,.*\"programs\":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)\]\}$ ]]
+	PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
 	# the loader's own process is gone ...
 	run kill -0 "$pid"
 	[[ $status -ne 0 ]]
@@ -98,7 +98,7 @@ attached_ids() {
 	[[ $(wc -l <"$out") -eq 2 ]]
 }
 
-@test "removing the cgroup frees all five programs and their maps" {
+@test "removing the cgroup frees all six programs and their maps" {
 	local own pid id maps
 
 	load_filter "$CG"

@@ -148,16 +148,21 @@ expect_no_reply() {
 	done
 }
 
-# load_filter CG: attach NET_DENY_ARGS to CG and check the reply;
-# PROGRAM_IDS holds the five program ids it reports.
+# load_filter CG: attach NET_DENY_ARGS (--deny and --allow rules) to CG and
+# check the reply (counts per family and per action);
+# PROGRAM_IDS holds the six program ids it reports (sockops first).
 load_filter() {
-	local cg="$1" ids='([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)'
-	local entry v4=0 v6=0
+	local cg="$1" ids='([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)'
+	local entry v4=0 v6=0 deny=0 allow=0
 
 	for entry in "${NET_DENY_ARGS[@]}"; do
-		[[ $entry == --deny ]] && continue
-		# the loader stores ::ffff:a.b.c.d as an IPv4 entry
-		if [[ $entry == *:* && $entry != ::ffff:*.* ]]; then
+		[[ $entry == --deny ]] && deny=$((deny + 1)) && continue
+		[[ $entry == --allow ]] && allow=$((allow + 1)) && continue
+		# the loader stores ::ffff:a.b.c.d (bracketed or not) as IPv4;
+		# an unbracketed value with ':' is IPv4 only if a '.' comes first
+		if [[ $entry == \[::ffff:*.* || $entry == ::ffff:*.* ]]; then
+			v4=$((v4 + 1))
+		elif [[ $entry == \[* || ($entry == *:* && ${entry%%:*} != *.*) ]]; then
 			v6=$((v6 + 1))
 		else
 			v4=$((v4 + 1))
@@ -167,10 +172,10 @@ load_filter() {
 	run --separate-stderr "$LOADER" --cgroup "$cg" "${NET_DENY_ARGS[@]}"
 	[[ $status -eq 0 && -z $stderr ]] ||
 		{ echo "loader: status $status, stderr '$stderr'" >&2; return 1; }
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"programs\":["* &&
+	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"deny\":$deny,\"allow\":$allow,\"programs\":["* &&
 		$output =~ \"programs\":\[$ids\]\}$ ]] ||
 		{ echo "loader: unexpected reply '$output'" >&2; return 1; }
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:5}")
-	[[ $(our_programs "$cg") -eq 5 ]] ||
-		{ echo "loader: $(our_programs "$cg") of our programs on $cg, not 5" >&2; return 1; }
+	PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
+	[[ $(our_programs "$cg") -eq 6 ]] ||
+		{ echo "loader: $(our_programs "$cg") of our programs on $cg, not 6" >&2; return 1; }
 }

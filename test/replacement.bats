@@ -11,7 +11,7 @@
 load helpers
 
 PORT=9000
-ONE_EACH='{"cgroup_inet4_connect":1,"cgroup_inet6_connect":1,"cgroup_inet_egress":1,"cgroup_udp4_sendmsg":1,"cgroup_udp6_sendmsg":1}'
+ONE_EACH='{"cgroup_inet4_connect":1,"cgroup_inet6_connect":1,"cgroup_inet_egress":1,"cgroup_sock_ops":1,"cgroup_udp4_sendmsg":1,"cgroup_udp6_sendmsg":1}'
 
 setup() {
 	require_privileged
@@ -26,7 +26,7 @@ teardown() {
 }
 
 # load_ok CG ARGS...: run the loader on CG, insist on success; $ids then
-# holds the JSON array of the five program ids it reported.
+# holds the JSON array of the six program ids it reported.
 load_ok() {
 	local cg="$1"
 	shift
@@ -34,7 +34,7 @@ load_ok() {
 	[[ $status -eq 0 && -z "$stderr" ]] ||
 		{ echo "loader $*: exit $status: $stderr"; return 1; }
 	ids="$(jq -c .programs <<<"$output")"
-	[[ "$ids" =~ ^\[[0-9]+(,[0-9]+){4}\]$ ]] || { echo "reply: $output"; return 1; }
+	[[ "$ids" =~ ^\[[0-9]+(,[0-9]+){5}\]$ ]] || { echo "reply: $output"; return 1; }
 }
 
 # All programs attached directly to cgroup $1, in kernel order per hook.
@@ -142,7 +142,7 @@ not_loaded() {
 		[[ $i -gt 1 ]] || first="$ids"
 	done
 	assert_in_force "$cg" "$ids"
-	[[ "$(attached "$cg" | jq length)" -eq 5 ]]
+	[[ "$(attached "$cg" | jq length)" -eq 6 ]]
 	# What was replaced is released, not left loaded somewhere.
 	for id in $(jq '.[]' <<<"$first"); do
 		eventually not_loaded "$id"
@@ -281,7 +281,7 @@ race() {
 # (strace delays the return of one of its bpf() calls) right after the bpf()
 # call AFTER (a grep pattern, counted to the second match) while a whole
 # second run completes; then it resumes. Both must succeed, and one whole
-# filter must be in force: one run's five programs, not a mix.
+# filter must be in force: one run's six programs, not a mix.
 overtaken() {
 	local after="$1" cg n before a status_a a_ids now trace="$BATS_TEST_TMPDIR/trace"
 	command -v strace >/dev/null || { cannot_run "needs strace"; return; }
@@ -342,5 +342,5 @@ first_replaced() {
 	done
 	assert_in_force "$cg" "$ids"
 	[[ "$(attached "$cg" | jq -c 'map(select(.name | startswith("jailai_") | not))')" == "$others" ]]
-	[[ "$(attached "$cg" | jq length)" -eq 10 ]]
+	[[ "$(attached "$cg" | jq length)" -eq 11 ]]
 }

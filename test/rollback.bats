@@ -62,19 +62,25 @@ fails_on_fresh_cgroup() {
 	before="$(snapshot "$cg")"
 	run_capture "$LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
 	assert_rolled_back "$cg" "$hook" "$before"
-	[[ "$(in_force "$cg")" == "[null,null,null,null,null]" ]]
+	[[ "$(in_force "$cg")" == "[null,null,null,null,null,null]" ]]
 }
 
-@test "egress full: the four hooks attached before it are undone, the cgroup is as before" {
+# The loader attaches in the order sockops, connect4, sendmsg4, connect6,
+# sendmsg6, egress.
+@test "egress full: the five hooks attached before it are undone, the cgroup is as before" {
 	fails_on_fresh_cgroup egress cgroup_inet_egress
 }
 
-@test "connect6 full: the two hooks attached before it are undone, the cgroup is as before" {
+@test "connect6 full: the three hooks attached before it are undone, the cgroup is as before" {
 	fails_on_fresh_cgroup connect6 cgroup_inet6_connect
 }
 
-@test "connect4 full: the first attach fails, nothing was attached" {
+@test "connect4 full: the sockops hook attached before it is undone, the cgroup is as before" {
 	fails_on_fresh_cgroup connect4 cgroup_inet4_connect
+}
+
+@test "sockops full: the first attach fails, nothing was attached" {
+	fails_on_fresh_cgroup sockops cgroup_sock_ops
 }
 
 # jailed CG CMD...: CMD inside cgroup CG and the namespace $ns.
@@ -139,10 +145,14 @@ fails_over_previous_filter() {
 	[[ "$result" == "received 1" ]] || { echo "sink: $result"; return 1; }
 }
 
-@test "a failed rerun leaves the previous filter in force: egress full, four swaps undone" {
+@test "a failed rerun leaves the previous filter in force: egress full, five swaps undone" {
 	fails_over_previous_filter egress cgroup_inet_egress
 }
 
-@test "a failed rerun leaves the previous filter in force: connect6 full, two swaps undone" {
+@test "a failed rerun leaves the previous filter in force: connect6 full, three swaps undone" {
 	fails_over_previous_filter connect6 cgroup_inet6_connect
+}
+
+@test "a failed rerun leaves the previous filter in force: connect4 full, the sockops swap undone" {
+	fails_over_previous_filter connect4 cgroup_inet4_connect
 }

@@ -9,7 +9,8 @@ UNIT="$PROJECT_ROOT/build/unit/test_validate"
 FUZZER="$PROJECT_ROOT/build/fuzz/fuzz_validate"
 
 GROUPS_HERE=(cidr_ipv4 cidr_ipv6 cidr_bad_address cidr_bad_prefix
-	cidr_host_bits cidr_mapped path_syntax path_length decimal
+	cidr_host_bits cidr_mapped rule_ports rule_bad_ports rule_bad_protocol
+	rule_brackets rule_order path_syntax path_length decimal
 	args_grammar args_store args_limits escape_message escape_json)
 
 setup() {
@@ -42,18 +43,23 @@ group() {
 	[[ $output == *"runtime error: signed integer overflow"* ]]
 }
 
-@test "unit: parse_cidr IPv4 entries and prefix 0..32" { group cidr_ipv4; }
-@test "unit: parse_cidr IPv6 entries and prefix 0..128" { group cidr_ipv6; }
-@test "unit: parse_cidr refuses what inet_pton refuses (octal, hex, shorthand, zones, brackets, spaces)" { group cidr_bad_address; }
-@test "unit: parse_cidr prefix is plain decimal in range" { group cidr_bad_prefix; }
-@test "unit: parse_cidr host bits, every bit at every prefix, canonical network" { group cidr_host_bits; }
-@test "unit: parse_cidr IPv4-mapped ::ffff:a.b.c.d/96+n becomes a.b.c.d/n" { group cidr_mapped; }
+@test "unit: parse_rule IPv4 CIDRs and prefix 0..32" { group cidr_ipv4; }
+@test "unit: parse_rule IPv6 CIDRs and prefix 0..128" { group cidr_ipv6; }
+@test "unit: parse_rule refuses what inet_pton refuses (octal, hex, shorthand, zones, spaces)" { group cidr_bad_address; }
+@test "unit: parse_rule prefix is plain decimal in range" { group cidr_bad_prefix; }
+@test "unit: parse_rule host bits, every bit at every prefix, canonical network" { group cidr_host_bits; }
+@test "unit: parse_rule IPv4-mapped ::ffff:a.b.c.d/96+n becomes a.b.c.d/n" { group cidr_mapped; }
+@test "unit: parse_rule CIDR4:PORTS[/PROTO] and [CIDR6]:PORTS[/PROTO], the DESIGN examples, ranges, mapped" { group rule_ports; }
+@test "unit: parse_rule ports: 0, 65536, signs, half and reversed ranges, leading zeros, spaces, two colons" { group rule_bad_ports; }
+@test "unit: parse_rule protocol is exactly tcp or udp" { group rule_bad_protocol; }
+@test "unit: parse_rule brackets around an IPv6 CIDR before :PORTS, only there" { group rule_brackets; }
+@test "unit: parse_rule names the first fault: address, prefix, ports, protocol, host bits; long values never pass" { group rule_order; }
 @test "unit: check_cgroup_path syntax verdicts" { group path_syntax; }
 @test "unit: check_cgroup_path PATH_MAX-1 vs PATH_MAX, NAME_MAX vs NAME_MAX+1" { group path_length; }
 @test "unit: parse_decimal (SUDO_UID and prefix recipe) bounds and no wrap-around" { group decimal; }
 @test "unit: parse_args grammar, messages, first error wins" { group args_grammar; }
-@test "unit: parse_args stores keys in the kernel's LPM layout" { group args_store; }
-@test "unit: parse_args 16384 entries pass, 16385 do not" { group args_limits; }
+@test "unit: parse_args stores the keys, values and levels of filter.h (keys contract)" { group args_store; }
+@test "unit: parse_args 16384 rules pass (deny-only, mixed, worst case for keys), 16385 do not" { group args_limits; }
 @test "unit: escape for messages: \\xNN, cut with ... on a boundary, never overruns" { group escape_message; }
 @test "unit: escape for JSON: quotes and backslashes, the loader's worst case fits" { group escape_json; }
 

@@ -86,6 +86,10 @@ vg() {
 	[[ $status -eq 65 ]]
 	[[ $stderr =~ ^jail-ai-ebpf-loader:\ --deny\ 1+\.\.\.:\ not\ an\ IPv4\ or\ IPv6\ address$ ]]
 	[[ -z $output && -z $vg_log ]]
+	vg --cgroup /sys/fs/cgroup/x --deny 192.0.2.1 --allow '[2001:db8::1]:80-90/tcp/udp'
+	[[ $status -eq 65 ]]
+	[[ $stderr == "jail-ai-ebpf-loader: --allow [2001:db8::1]:80-90/tcp/udp: protocol must be tcp or udp" ]]
+	[[ -z $output && -z $vg_log ]]
 }
 
 @test "valgrind: missing cgroup (66) is clean" {
@@ -113,7 +117,7 @@ vg() {
 @test "valgrind: --help and --version (0) are clean" {
 	vg --help
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny CIDR [--deny CIDR]..." ]]
+	[[ ${lines[0]} == "usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]..." ]]
 	vg --version
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
 	[[ $output =~ ^jail-ai-ebpf-loader\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
@@ -124,11 +128,17 @@ vg() {
 	cg=$(make_cgroup)
 	vg --cgroup "$cg" --deny 192.0.2.0/24 --deny 2001:db8::/32 --deny ::ffff:198.51.100.7
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":2,\"ipv6\":1,\"programs\":\[[0-9]+(,[0-9]+){4}\]\}$ ]]
-	[[ $(our_programs "$cg") -eq 5 ]]
+	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":2,\"ipv6\":1,\"deny\":3,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
 	# Again: the replace path (query, get fd by id, BPF_F_REPLACE).
 	vg --cgroup "$cg" --deny 203.0.113.9
 	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ \"ipv4\":1,\"ipv6\":0 ]]
-	[[ $(our_programs "$cg") -eq 5 ]]
+	[[ $output =~ \"ipv4\":1,\"ipv6\":0,\"deny\":1,\"allow\":0 ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
+	# And with --allow, ports, ranges and protocols (both key segments).
+	vg --cgroup "$cg" --deny 0.0.0.0/0 --deny ::/0 --allow 192.0.2.1:53 \
+		--allow '[2001:db8::/32]:8000-8100/udp' --deny 203.0.113.0/24:1-1024/tcp
+	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
+	[[ $output =~ \"ipv4\":3,\"ipv6\":2,\"deny\":3,\"allow\":2 ]]
+	[[ $(our_programs "$cg") -eq 6 ]]
 }

@@ -151,10 +151,21 @@ refused_like() {
 	assert_refused_like "$code" "$regex"
 }
 
-# bad_deny VALUE WHY: --deny VALUE (after a valid entry) is refused with 65.
+# bad_deny VALUE WHY: --deny VALUE (after a valid rule) is refused with 65.
 bad_deny() {
 	refused 65 "jail-ai-ebpf-loader: --deny $(msg_value "$1"): $2" \
 		--cgroup "$cg" --deny 192.0.2.1 --deny "$1"
+}
+
+# bad_allow VALUE WHY: --allow VALUE (after a valid rule) is refused with 65.
+bad_allow() {
+	refused 65 "jail-ai-ebpf-loader: --allow $(msg_value "$1"): $2" \
+		--cgroup "$cg" --deny 192.0.2.1 --allow "$1"
+}
+
+# bad_rule VALUE WHY: both bad_deny and bad_allow (the grammar is shared).
+bad_rule() {
+	bad_deny "$1" "$2" && bad_allow "$1" "$2"
 }
 
 # The loader's reasons, as validate.c and loader.c word them.
@@ -166,7 +177,7 @@ WHY_TWICE="given more than once"
 WHY_NO_CGROUP="required"
 WHY_NO_DENY="required at least once"
 WHY_ALONE="must stand alone"
-WHY_TOO_MANY="too many entries (at most 16384)"
+WHY_TOO_MANY="too many rules (at most 16384)"
 WHY_NOENT="no such directory"
 WHY_NOTDIR="not a directory, or a symbolic link"
 WHY_NOT_V2="not a cgroup v2 directory"
@@ -174,7 +185,9 @@ WHY_ROOT="a hierarchy root is refused"
 WHY_ADDRESS="not an IPv4 or IPv6 address"
 WHY_PREFIX="prefix length must be plain decimal, 0..32 or 0..128"
 WHY_HOST_BITS="host bits set beyond the prefix length"
-WHY_ABSOLUTE="not an absolute path"
+WHY_BRACKETS="brackets go around an IPv6 CIDR before :PORTS, only there"
+WHY_PORTS="ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535"
+WHY_PROTO="protocol must be tcp or udp"
 WHY_OUTSIDE="not below /sys/fs/cgroup/"
 WHY_CANONICAL="not canonical (no '.', '..', '//' or trailing '/')"
 WHY_CHARACTER="only printable ASCII without spaces is allowed"
@@ -279,12 +292,15 @@ probe() {
 	)
 }
 
-# The JSON reply of a load: one line; sets program_ids to its 5 ids.
-# assert_reply CGROUP_JSON IPV4 IPV6
+# The JSON reply of a load: one line; sets program_ids to its 6 ids.
+# assert_reply CGROUP_JSON IPV4 IPV6 [DENY ALLOW]: the counts per family and
+# per action (DENY defaults to IPV4 + IPV6, ALLOW to 0: a deny-only load).
 assert_reply() {
-	local re
+	local re id='([1-9][0-9]*)'
+	local deny=${4:-$(($2 + $3))} allow=${5:-0}
 	re='^\{"success":true,"cgroup":"'"$1"'","ipv4":'"$2"',"ipv6":'"$3"
-	re+=',"programs":\[([1-9][0-9]*),([1-9][0-9]*),([1-9][0-9]*),([1-9][0-9]*),([1-9][0-9]*)\]\}$'
+	re+=',"deny":'"$deny"',"allow":'"$allow"
+	re+=',"programs":\['"$id,$id,$id,$id,$id,$id"'\]\}$'
 	if [[ $(wc -l <"$out_file") -ne 1 ]] || [[ ! $output =~ $re ]]; then
 		echo "reply:    $(cat -A "$out_file")"
 		echo "expected: /$re/"

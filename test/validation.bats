@@ -149,7 +149,7 @@ L="jail-ai-ebpf-loader"
 }
 
 @test "grammar: an option takes the next entry even if it looks like an option" {
-	refused 65 "$L: --cgroup --deny: $WHY_ABSOLUTE" --cgroup --deny 192.0.2.1
+	refused 65 "$L: --cgroup --deny: $WHY_OUTSIDE" --cgroup --deny 192.0.2.1
 	refused 65 "$L: --deny --cgroup: $WHY_ADDRESS" --deny --cgroup "$cg"
 	refused 65 "$L: --deny --help: $WHY_ADDRESS" --cgroup "$cg" --deny --help
 }
@@ -157,15 +157,15 @@ L="jail-ai-ebpf-loader"
 # --- paths: exit 65 -------------------------------------------------------
 
 @test "path: relative" {
-	bad_path "${cg#/}" "$WHY_ABSOLUTE"
+	bad_path "${cg#/}" "$WHY_OUTSIDE"
 }
 
 @test "path: relative with ./" {
-	bad_path "./x" "$WHY_ABSOLUTE"
+	bad_path "./x" "$WHY_OUTSIDE"
 }
 
 @test "path: empty" {
-	refused_like 65 "^$L: --cgroup (''|): $WHY_ABSOLUTE\$" --cgroup '' --deny 192.0.2.1
+	refused 65 "$L: --cgroup '': $WHY_OUTSIDE" --cgroup '' --deny 192.0.2.1
 }
 
 @test "path: outside /sys/fs/cgroup (/tmp)" {
@@ -304,9 +304,9 @@ L="jail-ai-ebpf-loader"
 	bad_deny 'fe80::1%1' "$WHY_ADDRESS"
 }
 
-@test "address: brackets [::1] and [::1]/128" {
-	bad_deny '[::1]' "$WHY_ADDRESS"
-	bad_deny '[::1]/128' "$WHY_ADDRESS"
+@test "address: brackets without a port [::1] and [::1]/128" {
+	bad_deny '[::1]' "$WHY_BRACKETS"
+	bad_deny '[::1]/128' "$WHY_BRACKETS"
 }
 
 @test "address: host names localhost and ip6-localhost" {
@@ -328,8 +328,8 @@ L="jail-ai-ebpf-loader"
 	bad_deny 256.0.0.1 "$WHY_ADDRESS"
 }
 
-@test "address: with a port (192.0.2.1:80)" {
-	bad_deny 192.0.2.1:80 "$WHY_ADDRESS"
+@test "address: a host name with a port (localhost:80) is an address error" {
+	bad_deny localhost:80 "$WHY_ADDRESS"
 }
 
 @test "address: IPv4-mapped forms that are not addresses" {
@@ -438,6 +438,203 @@ L="jail-ai-ebpf-loader"
 	bad_deny ::ffff:192.0.2.1/120 "$WHY_HOST_BITS; the network is ::ffff:192.0.2.0/120"
 }
 
+# --- rules with ports, protocols and --allow (DESIGN.md §3): exit 65 ------
+# Every form below is refused as --deny and as --allow (bad_rule), with the
+# exact message, nothing on stdout, no bpf() and nothing attached. Within a
+# rule the first fault in the order address, prefix length, ports,
+# protocol, host bits is the one named.
+
+@test "rule: brackets with no port ([::1], [2001:db8::/32], [2001:db8::1]/tcp)" {
+	bad_rule '[::1]' "$WHY_BRACKETS"
+	bad_rule '[2001:db8::/32]' "$WHY_BRACKETS"
+	bad_rule '[2001:db8::1]/tcp' "$WHY_BRACKETS"
+}
+
+@test "rule: brackets around IPv4 ([10.0.0.1]:80, [10.0.0.0/8]:80/tcp)" {
+	bad_rule '[10.0.0.1]:80' "$WHY_BRACKETS"
+	bad_rule '[10.0.0.0/8]:80/tcp' "$WHY_BRACKETS"
+}
+
+@test "rule: brackets not closed before the port ([2001:db8::1]80, [::1, [::1]/128:80)" {
+	bad_rule '[2001:db8::1]80' "$WHY_BRACKETS"
+	bad_rule '[::1' "$WHY_BRACKETS"
+	bad_rule '[::ffff:10.0.0.1]/120:80' "$WHY_BRACKETS"
+}
+
+@test "rule: empty brackets []:80" {
+	bad_rule '[]:80' "$WHY_BRACKETS"
+}
+
+@test "rule: doubled brackets and a zone id inside brackets are not addresses" {
+	bad_rule '[[::1]]:80' "$WHY_ADDRESS"
+	bad_rule '[fe80::1%eth0]:80' "$WHY_ADDRESS"
+}
+
+@test "rule: no address before the port (:80) and a protocol alone (tcp)" {
+	bad_rule ':80' "$WHY_ADDRESS"
+	bad_rule tcp "$WHY_ADDRESS"
+	bad_rule /tcp "$WHY_ADDRESS"
+}
+
+@test "rule: the address is checked first (010.0.0.1/40:0/sctp, '192.0.2.1 :80')" {
+	bad_rule 010.0.0.1/40:0/sctp "$WHY_ADDRESS"
+	bad_rule '192.0.2.1 :80' "$WHY_ADDRESS"
+}
+
+@test "rule: IPv6 with a port but no brackets (2001:db8::1:80/tcp) is a bad prefix length" {
+	bad_rule 2001:db8::1:80/tcp "$WHY_PREFIX"
+}
+
+@test "rule: bad prefix lengths before ports ([::1/129]:80, 10.0.0.0/33:80, 1.2.3.4/:80, /08)" {
+	bad_rule '[::1/129]:80' "$WHY_PREFIX"
+	bad_rule 10.0.0.0/33:80 "$WHY_PREFIX"
+	bad_rule 1.2.3.4/:80 "$WHY_PREFIX"
+	bad_rule 10.0.0.0/08:80/tcp "$WHY_PREFIX"
+	# prefix before ports: both are wrong, the prefix is named
+	bad_rule 10.0.0.0/33:0 "$WHY_PREFIX"
+}
+
+@test "rule: port 0 (IPv4 and IPv6)" {
+	bad_rule 192.0.2.1:0 "$WHY_PORTS"
+	bad_rule '[2001:db8::1]:0' "$WHY_PORTS"
+	bad_rule 192.0.2.1:0-80 "$WHY_PORTS"
+}
+
+@test "rule: port 65536 and beyond (65536, 1-65536, a 20-digit number)" {
+	bad_rule 192.0.2.1:65536 "$WHY_PORTS"
+	bad_rule '[2001:db8::1]:1-65536/udp' "$WHY_PORTS"
+	bad_rule 192.0.2.1:18446744073709551696 "$WHY_PORTS"
+}
+
+@test "rule: signs (-1, +80)" {
+	bad_rule 192.0.2.1:-1 "$WHY_PORTS"
+	bad_rule 192.0.2.1:+80 "$WHY_PORTS"
+}
+
+@test "rule: half ranges (80-, -80, a lone -)" {
+	bad_rule 192.0.2.1:80- "$WHY_PORTS"
+	bad_rule 192.0.2.1:-80 "$WHY_PORTS"
+	bad_rule '[::1]:-' "$WHY_PORTS"
+}
+
+@test "rule: a reversed range 90-80" {
+	bad_rule 192.0.2.1:90-80 "$WHY_PORTS"
+	bad_rule '[2001:db8::1]:90-80/tcp' "$WHY_PORTS"
+}
+
+@test "rule: three-part and doubled ranges (1-2-3, 80--90)" {
+	bad_rule '[::1]:1-2-3' "$WHY_PORTS"
+	bad_rule 192.0.2.1:80--90 "$WHY_PORTS"
+}
+
+@test "rule: leading zeros (080, 80-090, 00)" {
+	bad_rule 192.0.2.1:080 "$WHY_PORTS"
+	bad_rule 192.0.2.1:80-090 "$WHY_PORTS"
+	bad_rule 192.0.2.1:00 "$WHY_PORTS"
+}
+
+@test "rule: spaces in ports ('8 0', ': 80', '80 ', '80 - 90')" {
+	bad_rule '192.0.2.1:8 0' "$WHY_PORTS"
+	[[ $stderr == *'--allow 192.0.2.1:8\x200: '* ]]
+	bad_rule '192.0.2.1: 80' "$WHY_PORTS"
+	bad_rule '192.0.2.1:80 ' "$WHY_PORTS"
+	bad_rule '192.0.2.1:80 - 90' "$WHY_PORTS"
+}
+
+@test "rule: a colon twice (1.2.3.4::80, 1.2.3.4:80:90, [::1]::80)" {
+	bad_rule 1.2.3.4::80 "$WHY_PORTS"
+	bad_rule 1.2.3.4:80:90 "$WHY_PORTS"
+	bad_rule '[::1]::80' "$WHY_PORTS"
+}
+
+@test "rule: an empty port (1.2.3.4:, [2001:db8::1]:, 1.2.3.4:/tcp)" {
+	bad_rule 1.2.3.4: "$WHY_PORTS"
+	bad_rule '[2001:db8::1]:' "$WHY_PORTS"
+	bad_rule 1.2.3.4:/tcp "$WHY_PORTS"
+}
+
+@test "rule: ports that are not numbers (http, 0x50, 1e2, 80,443, a stray ])" {
+	bad_rule 192.0.2.1:http "$WHY_PORTS"
+	bad_rule 192.0.2.1:0x50 "$WHY_PORTS"
+	bad_rule 192.0.2.1:1e2 "$WHY_PORTS"
+	bad_rule 192.0.2.1:80,443 "$WHY_PORTS"
+	bad_rule '[::1]:80]' "$WHY_PORTS"
+}
+
+@test "rule: protocol in capitals (/TCP, /Udp)" {
+	bad_rule 192.0.2.1:80/TCP "$WHY_PROTO"
+	bad_rule '[2001:db8::1]:53/Udp' "$WHY_PROTO"
+}
+
+@test "rule: protocols the loader does not know (/sctp, /icmp, /6, /udp6)" {
+	bad_rule 192.0.2.1:80/sctp "$WHY_PROTO"
+	bad_rule 192.0.2.1:80/icmp "$WHY_PROTO"
+	bad_rule 192.0.2.1:80/6 "$WHY_PROTO"
+	bad_rule '[::1]:80/udp6' "$WHY_PROTO"
+}
+
+@test "rule: two protocols (/tcp/udp, /tcp,udp) and an empty one (80/)" {
+	bad_rule '[::1]:80/tcp/udp' "$WHY_PROTO"
+	bad_rule 192.0.2.1:80/tcp,udp "$WHY_PROTO"
+	bad_rule 192.0.2.1:80/ "$WHY_PROTO"
+}
+
+@test "rule: spaces around the protocol ('/tcp ', '/ tcp')" {
+	bad_rule '192.0.2.1:80/tcp ' "$WHY_PROTO"
+	bad_rule '192.0.2.1:80/ tcp' "$WHY_PROTO"
+}
+
+@test "rule: host bits with ports name the network (10.0.0.1/8:80, IPv6, IPv4-mapped)" {
+	bad_rule 10.0.0.1/8:80 "$WHY_HOST_BITS; the network is 10.0.0.0/8"
+	bad_rule '[2001:db8::1/32]:443/tcp' "$WHY_HOST_BITS; the network is 2001:db8::/32"
+	bad_rule '[::ffff:10.0.0.1/120]:80' "$WHY_HOST_BITS; the network is ::ffff:10.0.0.0/120"
+}
+
+@test "rule: host bits are checked last (ports, then protocol, are named first)" {
+	bad_rule 10.0.0.1/8:0 "$WHY_PORTS"
+	bad_rule 10.0.0.1/8:80/sctp "$WHY_PROTO"
+}
+
+@test "rule: a valid rule with a long tail is refused, the whole value named" {
+	local tail
+	tail=$(repeat 200 x)
+	bad_rule "192.0.2.1:80$tail" "$WHY_PORTS"
+	bad_rule "[2001:db8::1]:443/tcp$(repeat 200 ' ')" "$WHY_PROTO"
+	bad_rule "192.0.2.1:1-$(repeat 115 0)1" "$WHY_PORTS"
+	bad_rule "10.0.0.0/8$tail" "$WHY_PREFIX"
+}
+
+@test "rule: an empty --allow value is named ''" {
+	refused 65 "$L: --allow '': $WHY_ADDRESS" --cgroup "$cg" --deny 192.0.2.1 --allow ''
+}
+
+# --- --allow grammar: exit 64 ---------------------------------------------
+
+@test "grammar: --allow alone is not enough: --deny is required at least once" {
+	refused 64 "$L: --deny: $WHY_NO_DENY" --cgroup "$cg" --allow 192.0.2.1
+	refused 64 "$L: --deny: $WHY_NO_DENY" --cgroup "$cg" --allow 0.0.0.0/0 --allow ::/0
+}
+
+@test "grammar: --allow=RULE form" {
+	refused 64 "$L: --allow=192.0.2.1: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 --allow=192.0.2.1
+}
+
+@test "grammar: other spellings of --allow (--Allow, --ALLOW, --allows, --allo, -a)" {
+	refused 64 "$L: --Allow: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 --Allow 192.0.2.2
+	refused 64 "$L: --ALLOW: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 --ALLOW 192.0.2.2
+	refused 64 "$L: --allows: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 --allows 192.0.2.2
+	refused 64 "$L: --allo: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 --allo 192.0.2.2
+	refused 64 "$L: -a: $WHY_UNKNOWN" --cgroup "$cg" --deny 192.0.2.1 -a 192.0.2.2
+}
+
+@test "grammar: missing value of --allow at the end" {
+	refused 64 "$L: --allow: $WHY_MISSING" --cgroup "$cg" --deny 192.0.2.1 --allow
+}
+
+@test "grammar: a bad --allow before a missing --deny is named first (argv order)" {
+	refused 65 "$L: --allow 192.0.2.1:0: $WHY_PORTS" --cgroup "$cg" --allow 192.0.2.1:0
+}
+
 # --- limits ---------------------------------------------------------------
 
 @test "limit: 16385 IPv4 entries are refused at the 16385th" {
@@ -457,7 +654,7 @@ L="jail-ai-ebpf-loader"
 	[ "$status" -eq 0 ]
 	[ ! -s "$err_file" ]
 	assert_reply "$cg" 16384 0
-	[ "$(our_programs "$cg")" -eq 5 ]
+	[ "$(our_programs "$cg")" -eq 6 ]
 	run probe "$cg" "" 127.0.0.0 127.0.63.255 127.0.64.0
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "127.0.0.0 EPERM" ]
@@ -473,13 +670,30 @@ L="jail-ai-ebpf-loader"
 	[ "$status" -eq 0 ]
 	[ ! -s "$err_file" ]
 	assert_reply "$cg" 0 16384
-	[ "$(our_programs "$cg")" -eq 5 ]
+	[ "$(our_programs "$cg")" -eq 6 ]
 	# In a namespace with only lo: not denied means "no route", never sent.
 	run probe "$cg" "$TAG" 2001:db8::1 2001:db8:3fff::1 2001:db8:4000::1
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "2001:db8::1 EPERM" ]
 	[ "${lines[1]}" = "2001:db8:3fff::1 EPERM" ]
 	[ "${lines[2]}" = "2001:db8:4000::1 ENETUNREACH" ]
+}
+
+@test "limit: 16385 rules mixing --allow and --deny are refused at the 16385th" {
+	local i rules=()
+	for ((i = 0; i < 16385; i++)); do
+		if ((i % 2)); then
+			rules+=(--allow "127.0.$((i >> 8)).$((i & 255)):$((i % 1000 + 1))/tcp")
+		else
+			rules+=(--deny "127.0.$((i >> 8)).$((i & 255))")
+		fi
+	done
+	# the 16385th (i = 16384) is a --deny; with one rule less before it,
+	# the --allow that ends the list is the one refused
+	refused 65 "$L: --deny 127.0.64.0: $WHY_TOO_MANY" --cgroup "$cg" "${rules[@]}"
+	unset 'rules[0]' 'rules[1]'
+	rules+=(--allow '[2001:db8::1]:1-65535/udp')
+	refused 65 "$L: --allow [2001:db8::1]:1-65535/udp: $WHY_TOO_MANY" --cgroup "$cg" "${rules[@]}"
 }
 
 # --- cgroup-level refusals on real directories ----------------------------
@@ -590,7 +804,7 @@ L="jail-ai-ebpf-loader"
 	[ "$status" -eq 0 ]
 	[ ! -s "$err_file" ]
 	no_bpf_call
-	[ "${lines[0]}" = "usage: $L --cgroup PATH --deny CIDR [--deny CIDR]..." ]
+	[ "${lines[0]}" = "usage: $L --cgroup PATH --deny RULE [--deny RULE | --allow RULE]..." ]
 	[ "${lines[1]}" = "       $L --help | --version" ]
 	[ "$(tail -c1 "$out_file" | od -An -c | tr -d ' ')" = '\n' ]
 }
@@ -601,7 +815,7 @@ L="jail-ai-ebpf-loader"
 	[ ! -s "$err_file" ]
 	no_bpf_call
 	[ "$(wc -l <"$out_file")" -eq 1 ]
-	[[ $output =~ ^jail-ai-ebpf-loader\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[ "$output" = "jail-ai-ebpf-loader 0.2.0" ]
 }
 
 @test "load: a mixed list is attached, reported and enforced" {
@@ -615,7 +829,7 @@ L="jail-ai-ebpf-loader"
 	assert_reply "$cg" 6 3
 	# the trace records real bpf() calls: the tripwire's silence means something
 	grep -q 'bpf(BPF_PROG_ATTACH' "$trace"
-	[ "$(our_programs "$cg")" -eq 5 ]
+	[ "$(our_programs "$cg")" -eq 6 ]
 	[ "$(printf '%s\n' "${program_ids[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
 	run probe "$cg" "" 127.0.0.2 127.0.1.200 127.0.0.3 127.0.2.7 127.0.0.5 127.0.0.4 \
 		::1 ::ffff:127.0.0.3 ::ffff:127.0.0.4
@@ -640,5 +854,129 @@ L="jail-ai-ebpf-loader"
 	[ ! -s "$err_file" ]
 	assert_reply "${cg}/a\\\\\"b\\\\\\\\c" 1 0
 	[ "$(printf '%s' "$output" | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); print(r["cgroup"])')" = "$path" ]
-	[ "$(our_programs "$path")" -eq 5 ]
+	[ "$(our_programs "$path")" -eq 6 ]
+}
+
+# --- accepted rules: counts per family and per action ---------------------
+
+@test "accept: the DESIGN.md §1 example (5 IPv4, 2 IPv6; 5 deny, 2 allow)" {
+	run_plain --cgroup "$cg" --deny 10.88.0.1 --deny 192.168.1.23 \
+		--deny 169.254.0.0/16 --deny fe80::/10 --deny fd00:ec2::254 \
+		--allow 10.88.0.1:11434/tcp --allow 169.254.1.1:53
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 5 2 5 2
+	[ "$(printf '%s\n' "${program_ids[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
+}
+
+@test "accept: the DESIGN.md §3 examples, as --deny and as --allow" {
+	local examples=(10.88.0.1:11434/tcp 169.254.1.1:53 0.0.0.0/0:25/tcp
+		'[fd00::/8]:443' '[2001:db8::1]:8000-8100/udp') args=() e
+	for e in "${examples[@]}"; do args+=(--deny "$e"); done
+	run_plain --cgroup "$cg" "${args[@]}"
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 3 2 5 0
+	args=(--deny 192.0.2.1)
+	for e in "${examples[@]}"; do args+=(--allow "$e"); done
+	run_plain --cgroup "$cg" "${args[@]}"
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 4 2 1 5
+	[ "$(our_programs "$cg")" -eq 6 ]
+}
+
+@test "accept: the DESIGN.md §6 examples (one port open, allow-list, metadata closed)" {
+	run_plain --cgroup "$cg" --deny 10.88.0.1 --allow 10.88.0.1:11434/tcp
+	[ "$status" -eq 0 ]
+	assert_reply "$cg" 2 0 1 1
+	run_plain --cgroup "$cg" --deny 0.0.0.0/0 --deny ::/0 --allow 140.82.112.0/20:443/tcp
+	[ "$status" -eq 0 ]
+	assert_reply "$cg" 2 1 2 1
+	run_plain --cgroup "$cg" --allow 0.0.0.0/0:443 --deny 169.254.169.254
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 2 0 1 1
+}
+
+@test "accept: IPv4-mapped rules count as IPv4, with ports or without" {
+	run_plain --cgroup "$cg" --deny '[::ffff:10.0.0.1]:53' \
+		--allow '[::ffff:10.0.0.0/104]:1-1024/udp' --deny ::ffff:10.0.0.2 \
+		--deny '[::ffff:0.0.0.0/96]:25/tcp'
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 4 0 3 1
+}
+
+@test "accept: an unbracketed IPv6 value with colons is a plain address (2001:db8::1:80)" {
+	run_plain --cgroup "$cg" --deny 2001:db8::1:80 --allow 2001:db8::1:80/128
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 0 2 1 1
+}
+
+@test "accept: ranges and protocols (1, 65535, 1-65535, N-N, /tcp, /udp, both), duplicates count" {
+	run_plain --cgroup "$cg" --deny 192.0.2.1:1 --deny 192.0.2.1:65535 \
+		--deny 192.0.2.1:1-65535 --deny '[::/0]:1-65535/udp' \
+		--allow 192.0.2.0/24:80-80/tcp --allow '[2001:db8::/32]:32768-65535/udp' \
+		--allow 192.0.2.1:443/tcp --deny 192.0.2.1:443/udp --deny 192.0.2.1:443/udp
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 7 2 6 3
+}
+
+@test "accept: port rules are enforced per port and protocol (UDP on loopback)" {
+	run_plain --cgroup "$cg" --deny 127.0.0.2 --allow 127.0.0.2:9/udp \
+		--deny 127.0.0.3:9/udp --deny 127.0.0.4:9/tcp --deny 127.0.0.5:1-8 \
+		--deny 127.0.0.6:9-10/udp --deny 127.0.0.7:1-65535
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" 7 0 6 1
+	run probe "$cg" "" 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.2 sent
+127.0.0.3 EPERM
+127.0.0.4 sent
+127.0.0.5 sent
+127.0.0.6 EPERM
+127.0.0.7 EPERM
+127.0.0.8 sent" ]
+}
+
+@test "limit: 16384 mixed rules (ports, ranges, allows, IPv4-mapped, IPv6) load and are enforced" {
+	local i k rules=(--deny 127.2.0.0/16) v4=1 v6=0 deny=1 allow=0 x
+	make_netns >/dev/null
+	for ((i = 1; i < 16384; i++)); do
+		k="$((i >> 8)).$((i & 255))"
+		case $((i % 4)) in
+		0) rules+=(--deny "127.1.$k") v4=$((v4 + 1)) deny=$((deny + 1)) ;;
+		1) rules+=(--allow "127.2.$k:9/udp") v4=$((v4 + 1)) allow=$((allow + 1)) ;;
+		2)
+			printf -v x '%x' "$i"
+			rules+=(--deny "[2001:db8:$x::/48]:1-100/udp") v6=$((v6 + 1)) deny=$((deny + 1))
+			;;
+		3) rules+=(--deny "[::ffff:127.4.$k]:9") v4=$((v4 + 1)) deny=$((deny + 1)) ;;
+		esac
+	done
+	[ $((${#rules[@]} / 2)) -eq 16384 ]
+	run_plain --cgroup "$cg" "${rules[@]}"
+	[ "$status" -eq 0 ]
+	[ ! -s "$err_file" ]
+	assert_reply "$cg" "$v4" "$v6" "$deny" "$allow"
+	[ "$v4" -eq 12288 ] && [ "$v6" -eq 4096 ] && [ "$allow" -eq 4096 ]
+	[ "$(our_programs "$cg")" -eq 6 ]
+	# In a namespace with only lo: an IPv6 destination not denied has no
+	# route. UDP to port 9: the last rule of each kind, and its neighbours.
+	run probe "$cg" "$TAG" 127.1.63.252 127.1.63.253 127.2.0.1 127.2.63.253 \
+		127.2.63.254 2001:db8:3ffe::1 2001:db8:3fff::1 127.4.63.255 127.4.64.0
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.1.63.252 EPERM
+127.1.63.253 sent
+127.2.0.1 sent
+127.2.63.253 sent
+127.2.63.254 EPERM
+2001:db8:3ffe::1 EPERM
+2001:db8:3fff::1 ENETUNREACH
+127.4.63.255 EPERM
+127.4.64.0 sent" ]
 }

@@ -17,6 +17,7 @@
  */
 #include "../../validate.h"
 #include "escape_contract.h"
+#include "keys_contract.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -28,13 +29,15 @@
 #define BAD_ADDRESS "not an IPv4 or IPv6 address"
 #define BAD_PREFIX "prefix length must be plain decimal, 0..32 or 0..128"
 #define HOST_BITS "host bits set beyond the prefix length"
-#define NOT_ABSOLUTE "not an absolute path"
 #define TOO_LONG "path too long"
 #define BAD_CHARACTER "only printable ASCII without spaces is allowed"
 #define NOT_CANONICAL "not canonical (no '.', '..', '//' or trailing '/')"
 #define COMPONENT_TOO_LONG "path component too long"
 #define OUTSIDE "not below /sys/fs/cgroup/"
-#define TOO_MANY "too many entries (at most 16384)"
+#define TOO_MANY "too many rules (at most 16384)"
+#define BRACKETS "brackets go around an IPv6 CIDR before :PORTS, only there"
+#define BAD_PORTS "ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535"
+#define BAD_PROTO "protocol must be tcp or udp"
 #define OK NULL
 
 #define CG "/sys/fs/cgroup/a"
@@ -96,54 +99,73 @@ static const char *shown(const char *text)
 	return out;
 }
 
-/* "ipv4 10.0.0.0/8", as the loader prints the network meant. */
-static void describe(const struct cidr *c, char *buf, size_t size)
+/* "ipv4 10.0.0.0/8", as the loader prints the network meant, then for a
+ * rule with ports " tcp 80-90", " udp 53-53" or " tcp+udp 1-65535". */
+static void describe(const struct rule *r, char *buf, size_t size)
 {
+	static const char *const protocols[] = { "", " tcp", " udp",
+						 " tcp+udp" };
+	const struct cidr *c = &r->network;
 	char addr[INET6_ADDRSTRLEN] = "?";
+	int used;
 
 	if (c->family == AF_INET || c->family == AF_INET6)
 		inet_ntop(c->family, c->addr, addr, sizeof(addr));
-	snprintf(buf, size, "%s %s/%u",
-		 c->family == AF_INET  ? "ipv4" :
-		 c->family == AF_INET6 ? "ipv6" :
-					 "family?",
-		 addr, c->prefixlen);
+	used = snprintf(buf, size, "%s %s/%u",
+			c->family == AF_INET  ? "ipv4" :
+			c->family == AF_INET6 ? "ipv6" :
+						"family?",
+			addr, c->prefixlen);
+	if (r->protocols > 3)
+		snprintf(buf + used, size - (size_t)used, " protocols?%u",
+			 r->protocols);
+	else if (r->protocols)
+		snprintf(buf + used, size - (size_t)used, "%s %llu-%llu",
+			 protocols[r->protocols], r->first_port, r->last_port);
+	else if (r->first_port || r->last_port)
+		snprintf(buf + used, size - (size_t)used,
+			 " ports without protocol");
 }
 
-/* want: NULL (valid) or the message; expected: "ipv4 10.0.0.0/8" for a
- * valid entry and for host bits (the network meant), else NULL. */
-static void expect_cidr(const char *text, const char *want,
+/* want: NULL (valid) or the message; expected: "ipv4 10.0.0.0/8" (and the
+ * ports, see describe) for a valid rule and for host bits (the network
+ * meant), else NULL. */
+static void expect_rule(const char *text, const char *want,
 			const char *expected, int line)
 {
-	struct cidr c;
+	struct rule r;
 	const char *got;
-	char desc[96] = "";
+	char desc[128] = "";
 	size_t i;
 
-	memset(&c, 0xa5, sizeof(c));
-	got = parse_cidr(text, &c);
+	memset(&r, 0xa5, sizeof(r));
+	got = parse_rule(text, &r);
 	if (!expected) {
-		check(same(got, want) && c.family == 0, line,
-		      "parse_cidr(\"%s\") = \"%s\" (family %d), want \"%s\" "
+		check(same(got, want) && r.network.family == 0, line,
+		      "parse_rule(\"%s\") = \"%s\" (family %d), want \"%s\" "
 		      "(family 0)",
-		      shown(text), or_null(got), c.family, or_null(want));
+		      shown(text), or_null(got), r.network.family,
+		      or_null(want));
 		return;
 	}
-	describe(&c, desc, sizeof(desc));
+	describe(&r, desc, sizeof(desc));
 	check(same(got, want) && strcmp(desc, expected) == 0, line,
-	      "parse_cidr(\"%s\") = \"%s\" %s, want \"%s\" %s", shown(text),
+	      "parse_rule(\"%s\") = \"%s\" %s, want \"%s\" %s", shown(text),
 	      or_null(got), desc, or_null(want), expected);
 	/* Nothing stale past the address: the loader copies 4 or 16 bytes. */
-	for (i = c.family == AF_INET ? 4 : 16; i < sizeof(c.addr); i++)
-		if (c.addr[i])
+	for (i = r.network.family == AF_INET ? 4 : 16;
+	     i < sizeof(r.network.addr); i++)
+		if (r.network.addr[i])
 			break;
-	check(i == sizeof(c.addr), line,
-	      "parse_cidr(\"%s\") leaves no byte set past the address",
+	check(i == sizeof(r.network.addr), line,
+	      "parse_rule(\"%s\") leaves no byte set past the address",
 	      shown(text));
 }
 
-#define CIDR(text, want, expected) expect_cidr(text, want, expected, __LINE__)
-#define BAD_CIDR(text, want) expect_cidr(text, want, NULL, __LINE__)
+#define CIDR(text, want, expected) expect_rule(text, want, expected, __LINE__)
+#define BAD_CIDR(text, want) expect_rule(text, want, NULL, __LINE__)
+#define RULE CIDR
+#define BAD_RULE BAD_CIDR
 
 static void group_cidr_ipv4(void)
 {
@@ -221,8 +243,6 @@ static void group_cidr_bad_address(void)
 		"example.com",
 		"fe80::1%eth0",
 		"fe80::1%1/64",
-		"[::1]",
-		"[2001:db8::]/32",
 		":",
 		":::",
 		"1::2::3",
@@ -236,7 +256,6 @@ static void group_cidr_bad_address(void)
 		"::ffff:1.2.3.04",
 		"::ffff:1.2.3",
 		"::ffff:256.1.1.1",
-		"1.2.3.4::",
 		"::1.2.3.4:5",
 		/* One byte longer than the longest acceptable address. */
 		"0ffff:ffff:ffff:ffff:ffff:fffe:255.255.255.255",
@@ -312,17 +331,18 @@ static void group_cidr_host_bits(void)
 		for (bit = 0; bit < 32; bit++) {
 			uint32_t addr = 0x80000000U >> bit;
 			const char *got;
-			struct cidr c;
+			struct rule r;
+			struct cidr *c = &r.network;
 
 			snprintf(text, sizeof(text), "%u.%u.%u.%u/%u",
 				 addr >> 24, addr >> 16 & 255, addr >> 8 & 255,
 				 addr & 255, prefix);
-			got = parse_cidr(text, &c);
+			got = parse_rule(text, &r);
 			if (!same(got, bit < prefix ? OK : HOST_BITS) ||
-			    c.family != AF_INET || c.prefixlen != prefix ||
-			    (got && memcmp(c.addr, zero, 16) != 0)) {
+			    c->family != AF_INET || c->prefixlen != prefix ||
+			    (got && memcmp(c->addr, zero, 16) != 0)) {
 				if (!wrong++)
-					CHECK(0, "parse_cidr(\"%s\") = \"%s\"",
+					CHECK(0, "parse_rule(\"%s\") = \"%s\"",
 					      text, or_null(got));
 			}
 		}
@@ -338,18 +358,19 @@ static void group_cidr_host_bits(void)
 			uint8_t addr[16] = { 0 };
 			char a[INET6_ADDRSTRLEN];
 			const char *got;
-			struct cidr c;
+			struct rule r;
+			struct cidr *c = &r.network;
 
 			addr[bit / 8] = (uint8_t)(0x80U >> bit % 8);
 			inet_ntop(AF_INET6, addr, a, sizeof(a));
 			snprintf(text, sizeof(text), "%s/%u", a, prefix);
-			got = parse_cidr(text, &c);
+			got = parse_rule(text, &r);
 			/* None of these is IPv4-mapped: all stay IPv6. */
 			if (!same(got, bit < prefix ? OK : HOST_BITS) ||
-			    c.family != AF_INET6 || c.prefixlen != prefix ||
-			    (got && memcmp(c.addr, zero, 16) != 0)) {
+			    c->family != AF_INET6 || c->prefixlen != prefix ||
+			    (got && memcmp(c->addr, zero, 16) != 0)) {
 				if (!wrong++)
-					CHECK(0, "parse_cidr(\"%s\") = \"%s\"",
+					CHECK(0, "parse_rule(\"%s\") = \"%s\"",
 					      text, or_null(got));
 			}
 		}
@@ -388,6 +409,176 @@ static void group_cidr_mapped(void)
 	CIDR("::/96", OK, "ipv6 ::/96");
 }
 
+static void group_rule_ports(void)
+{
+	/* The DESIGN.md section 3 examples. */
+	RULE("10.88.0.1:11434/tcp", OK, "ipv4 10.88.0.1/32 tcp 11434-11434");
+	RULE("169.254.1.1:53", OK, "ipv4 169.254.1.1/32 tcp+udp 53-53");
+	RULE("0.0.0.0/0:25/tcp", OK, "ipv4 0.0.0.0/0 tcp 25-25");
+	RULE("[fd00::/8]:443", OK, "ipv6 fd00::/8 tcp+udp 443-443");
+	RULE("[2001:db8::1]:8000-8100/udp", OK,
+	     "ipv6 2001:db8::1/128 udp 8000-8100");
+	/* Bounds, ranges, N-N. */
+	RULE("192.0.2.1:1", OK, "ipv4 192.0.2.1/32 tcp+udp 1-1");
+	RULE("192.0.2.1:65535", OK, "ipv4 192.0.2.1/32 tcp+udp 65535-65535");
+	RULE("192.0.2.1:1-65535", OK, "ipv4 192.0.2.1/32 tcp+udp 1-65535");
+	RULE("192.0.2.1:80-80/udp", OK, "ipv4 192.0.2.1/32 udp 80-80");
+	RULE("192.0.2.0/24:1024-65535/tcp", OK,
+	     "ipv4 192.0.2.0/24 tcp 1024-65535");
+	RULE("[::/0]:1-65535/udp", OK, "ipv6 ::/0 udp 1-65535");
+	RULE("[::]:53", OK, "ipv6 ::/128 tcp+udp 53-53");
+	RULE("[2001:DB8::1/128]:443/tcp", OK,
+	     "ipv6 2001:db8::1/128 tcp 443-443");
+	/* IPv4-mapped with ports: folded to IPv4, ports kept. */
+	RULE("[::ffff:10.0.0.1]:53", OK, "ipv4 10.0.0.1/32 tcp+udp 53-53");
+	RULE("[::ffff:10.0.0.0/104]:1-1024/udp", OK,
+	     "ipv4 10.0.0.0/8 udp 1-1024");
+	RULE("[::ffff:0.0.0.0/96]:25/tcp", OK, "ipv4 0.0.0.0/0 tcp 25-25");
+	/* Unbracketed with colons and no '.' before the first: a plain IPv6
+	 * CIDR, never ports. */
+	RULE("2001:db8::1:80", OK, "ipv6 2001:db8::1:80/128");
+	RULE("::ffff:10.0.0.1", OK, "ipv4 10.0.0.1/32");
+	/* Host bits are still refused with ports, naming the network. */
+	RULE("10.0.0.1/8:80", HOST_BITS, "ipv4 10.0.0.0/8 tcp+udp 80-80");
+	RULE("[2001:db8::1/32]:443/tcp", HOST_BITS,
+	     "ipv6 2001:db8::/32 tcp 443-443");
+	RULE("[::ffff:10.0.0.1/120]:80", HOST_BITS,
+	     "ipv6 ::ffff:10.0.0.0/120 tcp+udp 80-80");
+}
+
+static void group_rule_bad_ports(void)
+{
+	static const char *const bad[] = {
+		"192.0.2.1:0",
+		"192.0.2.1:00",
+		"192.0.2.1:0-80",
+		"[2001:db8::1]:0",
+		"192.0.2.1:65536",
+		"192.0.2.1:1-65536",
+		"192.0.2.1:18446744073709551696", /* 2^64 + 80 */
+		"192.0.2.1:4294967376", /* 2^32 + 80 */
+		"192.0.2.1:-1",
+		"192.0.2.1:+80",
+		"192.0.2.1:80-",
+		"192.0.2.1:-80",
+		"192.0.2.1:-",
+		"192.0.2.1:90-80",
+		"192.0.2.1:65535-1",
+		"192.0.2.1:080",
+		"192.0.2.1:80-090",
+		"192.0.2.1:8 0",
+		"192.0.2.1: 80",
+		"192.0.2.1:80 ",
+		"192.0.2.1:80\n",
+		"192.0.2.1:80 - 90",
+		"192.0.2.1:80--90",
+		"192.0.2.1:1-2-3",
+		"192.0.2.1:0x50",
+		"192.0.2.1:1e2",
+		"192.0.2.1:http",
+		"192.0.2.1:80,443",
+		"192.0.2.1:",
+		"192.0.2.1:/tcp",
+		"1.2.3.4::80",
+		"1.2.3.4:80:90",
+		"1.2.3.4::",
+		"[::1]::80",
+		"[::1]:80]",
+		"[2001:db8::1]:",
+		"[2001:db8::1]:-/udp",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		BAD_RULE(bad[i], BAD_PORTS);
+}
+
+static void group_rule_bad_protocol(void)
+{
+	static const char *const bad[] = {
+		"192.0.2.1:80/TCP",    "192.0.2.1:80/Udp",
+		"192.0.2.1:80/sctp",   "192.0.2.1:80/icmp",
+		"192.0.2.1:80/6",      "192.0.2.1:80/",
+		"[::1]:80/tcp/udp",    "192.0.2.1:80/tcp,udp",
+		"192.0.2.1:80/tcp ",   "192.0.2.1:80/ tcp",
+		"[::1]:80/udp6",       "192.0.2.1:80//tcp",
+		"192.0.2.1:80/tc",     "192.0.2.1:80/tcpp",
+		"192.0.2.1:80/tcp-90",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		BAD_RULE(bad[i], BAD_PROTO);
+}
+
+static void group_rule_brackets(void)
+{
+	static const char *const brackets[] = {
+		"[::1]",
+		"[::1]/128",
+		"[2001:db8::]/32",
+		"[2001:db8::1]/tcp",
+		"[10.0.0.1]:80",
+		"[10.0.0.0/8]:80/tcp",
+		"[1.2.3.4]",
+		"[2001:db8::1]80",
+		"[::1",
+		"[]:80",
+		"[]",
+		"[",
+		"[::ffff:10.0.0.1]/120:80",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(brackets) / sizeof(brackets[0]); i++)
+		BAD_RULE(brackets[i], BRACKETS);
+	/* Brackets inside or doubled: the address inside is not one. */
+	BAD_RULE("[[::1]]:80", BAD_ADDRESS);
+	BAD_RULE("[fe80::1%eth0]:80", BAD_ADDRESS);
+	BAD_RULE("::1]:80", BAD_ADDRESS);
+	BAD_RULE("1.2.3.4:[80]", BAD_PORTS);
+	/* Without brackets an IPv6 value with a port is a plain CIDR. */
+	BAD_RULE("2001:db8::1:80/tcp", BAD_PREFIX);
+	BAD_RULE(":80", BAD_ADDRESS);
+	BAD_RULE("tcp", BAD_ADDRESS);
+	BAD_RULE("localhost:80", BAD_ADDRESS);
+}
+
+static void group_rule_order(void)
+{
+	char text[200];
+
+	/* address, prefix length, ports, protocol, host bits */
+	BAD_RULE("010.0.0.1/40:0/sctp", BAD_ADDRESS);
+	BAD_RULE("[::1/129]:0/sctp", BAD_PREFIX);
+	BAD_RULE("10.0.0.0/33:0", BAD_PREFIX);
+	BAD_RULE("10.0.0.1/8:0/sctp", BAD_PORTS);
+	BAD_RULE("10.0.0.1/8:80/sctp", BAD_PROTO);
+	RULE("10.0.0.1/8:80/tcp", HOST_BITS, "ipv4 10.0.0.0/8 tcp 80-80");
+	/* A valid rule followed by a long tail, or a long value, is never
+	 * taken: the longest valid rule is far shorter than the copy that
+	 * parse_rule cuts. */
+	memset(text, 'x', sizeof(text));
+	text[sizeof(text) - 1] = '\0';
+	memcpy(text, "192.0.2.1:80", 12);
+	BAD_RULE(text, BAD_PORTS);
+	memcpy(text, "[::1]:80/tcp", 12);
+	BAD_RULE(text, BAD_PROTO);
+	memset(text, '0', sizeof(text) - 1);
+	memcpy(text, "192.0.2.1:1-", 12);
+	BAD_RULE(text, BAD_PORTS);
+	text[198] = '1';
+	BAD_RULE(text, BAD_PORTS);
+	memcpy(text, "[::1]:1-65535/udp", 18);
+	RULE(text, OK, "ipv6 ::1/128 udp 1-65535");
+	/* The longest valid rules fit whole. */
+	RULE("[0000:0000:0000:0000:0000:0000:255.255.255.255/128]:65535-65535/udp",
+	     OK, "ipv6 ::255.255.255.255/128 udp 65535-65535");
+	RULE("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128]:65535-65535/tcp",
+	     OK,
+	     "ipv6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 tcp 65535-65535");
+}
+
 static void expect_path(const char *path, const char *want, int line)
 {
 	const char *got = check_cgroup_path(path);
@@ -409,11 +600,12 @@ static void group_path_syntax(void)
 	PATH("/sys/fs/cgroup/a..b/.c./c.", OK);
 	PATH("/sys/fs/cgroup/~!@#$%^&*()_+={}[]|:;'<>,?\"\\", OK);
 
-	PATH("", NOT_ABSOLUTE);
-	PATH("sys/fs/cgroup/a", NOT_ABSOLUTE);
-	PATH("./sys/fs/cgroup/a", NOT_ABSOLUTE);
-	PATH("~/a", NOT_ABSOLUTE);
-	PATH(" /sys/fs/cgroup/a", NOT_ABSOLUTE);
+	/* Not absolute: not below /sys/fs/cgroup/ either. */
+	PATH("", OUTSIDE);
+	PATH("sys/fs/cgroup/a", OUTSIDE);
+	PATH("./sys/fs/cgroup/a", OUTSIDE);
+	PATH("~/a", OUTSIDE);
+	PATH(" /sys/fs/cgroup/a", BAD_CHARACTER);
 
 	PATH("/sys/fs/cgroup/", NOT_CANONICAL);
 	PATH("/sys/fs/cgroup/a/", NOT_CANONICAL);
@@ -572,32 +764,43 @@ static void group_decimal(void)
 	DECIMAL("18446744073709551610", ULLONG_MAX / 10, -1, 0);
 }
 
-/* Storage for DENY_MAX entries, as the loader provides. */
-static struct key_v4 store_v4[DENY_MAX];
-static struct key_v6 store_v6[DENY_MAX];
+/* One request for every test (its keys and values take tens of MB): in
+ * static storage, as the loader has it. */
+static struct request req;
 
-static int run_args(int argc, char *const argv[], struct request *req,
+static int run_args(int argc, char *const argv[], struct request *r,
 		    struct parse_error *err)
 {
-	memset(req, 0xa5, sizeof(*req));
-	req->v4 = store_v4;
-	req->v6 = store_v6;
-	return parse_args(argc, argv, req, err);
+	memset(r, 0xa5, offsetof(struct request, keys));
+	memset(err, 0xa5, sizeof(*err));
+	err->message[sizeof(err->message) - 1] = '\0';
+	return parse_args(argc, argv, r, err);
 }
 
-/* argv as a NULL-terminated list after the expectations; argv[0] added. */
+/* The message the loader prints after "jail-ai-ebpf-loader: ": "OPTION
+ * VALUE: why", "OPTION: why" or "VALUE: why", or just "why". */
+static void message_of(char *buf, size_t size, const char *why,
+		       const char *option, const char *value)
+{
+	snprintf(buf, size, "%s%s%s%s%s", option ? option : "",
+		 option && value ? " " : "", value ? value : "",
+		 option || value ? ": " : "", why ? why : "");
+}
+
+/* argv as a NULL-terminated list after the expectations; argv[0] added.
+ * A success (want 0) must also keep the keys contract. */
 static void expect_args(int want, const char *why, const char *option,
 			const char *value, int line, ...)
 {
-	char *argv[16] = { "jail-ai-ebpf-loader" };
-	char words[512] = "";
+	char *argv[40] = { "jail-ai-ebpf-loader" };
+	char words[1024] = "", message[600];
 	struct parse_error err;
-	struct request req;
+	const char *broken;
 	int argc = 1, got;
 	va_list ap;
 
 	va_start(ap, line);
-	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL) {
+	while (argc < 39 && (argv[argc] = va_arg(ap, char *)) != NULL) {
 		snprintf(words + strlen(words), sizeof(words) - strlen(words),
 			 "%s%s", argc > 1 ? " " : "", shown(argv[argc]));
 		argc++;
@@ -605,14 +808,18 @@ static void expect_args(int want, const char *why, const char *option,
 	va_end(ap);
 	got = run_args(argc, argv, &req, &err);
 	if (want == 0) {
-		check(got == 0 && req.action == ACT_LOAD && req.cgroup, line,
-		      "parse_args(%s) = %d, want 0", words, got);
+		broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
+		check(got == 0 && req.action == ACT_LOAD && req.cgroup &&
+			      !broken,
+		      line, "parse_args(%s) = %d, want 0%s%s", words, got,
+		      broken ? ": " : "", broken ? broken : "");
 		return;
 	}
-	check(got == want && err.exit_code == want && same(err.why, why) &&
-		      same(err.option, option) && same(err.value, value),
-	      line, "parse_args(%s) = %d \"%s\" [%s] [%s]", words, got,
-	      or_null(err.why), or_null(err.option), shown(err.value));
+	message_of(message, sizeof(message), why, option, value);
+	check(got == want && err.exit_code == want &&
+		      strcmp(err.message, message) == 0,
+	      line, "parse_args(%s) = %d \"%s\", want %d \"%s\"", words, got,
+	      shown(err.message), want, message);
 }
 
 #define ARGS(want, why, option, value, ...) \
@@ -624,23 +831,25 @@ static void group_args_grammar(void)
 	char *help[] = { "x", "--help", NULL };
 	char *version[] = { "x", "--version", NULL };
 	char *load[] = { "x", "--cgroup", CG, "--deny", "10.0.0.0/8", NULL };
-	char *host[] = { "x", "--cgroup", CG, "--deny", "192.0.2.9/24", NULL };
-	char *bad[] = { "x", "--cgroup", CG, "--deny", "192.0.2.999", NULL };
-	char net[64] = "";
 	struct parse_error err;
-	struct request req;
 	int got;
 
 	got = run_args(1, none, &req, &err);
-	CHECK(got == 64 && same(err.why, "no arguments (try --help)") &&
-		      !err.option && !err.value,
-	      "no arguments: %d \"%s\"", got, or_null(err.why));
+	CHECK(got == 64 &&
+		      strcmp(err.message, "no arguments (try --help)") == 0,
+	      "no arguments: %d \"%s\"", got, shown(err.message));
 	got = run_args(0, none, &req, &err);
 	CHECK(got == 64, "argc 0: %d", got);
 	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "192.0.2.1");
 	ARGS(0, OK, NULL, NULL, "--deny", "192.0.2.1", "--cgroup", CG);
 	ARGS(0, OK, NULL, NULL, "--deny", "::1", "--cgroup", CG, "--deny",
 	     "::1");
+	ARGS(0, OK, NULL, NULL, "--allow", "192.0.2.1:53", "--cgroup", CG,
+	     "--deny", "192.0.2.0/24");
+	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "10.88.0.1", "--deny",
+	     "192.168.1.23", "--deny", "169.254.0.0/16", "--deny", "fe80::/10",
+	     "--deny", "fd00:ec2::254", "--allow", "10.88.0.1:11434/tcp",
+	     "--allow", "169.254.1.1:53");
 	CHECK(run_args(2, help, &req, &err) == 0 && req.action == ACT_HELP,
 	      "--help alone: ACT_HELP");
 	CHECK(run_args(2, version, &req, &err) == 0 &&
@@ -661,8 +870,15 @@ static void group_args_grammar(void)
 	     "--deny", "::1");
 	ARGS(64, "unknown option", NULL, "--deny=::1", "--cgroup", CG,
 	     "--deny=::1");
+	ARGS(64, "unknown option", NULL, "--allow=::1", "--cgroup", CG,
+	     "--deny", "::1", "--allow=::1");
 	ARGS(64, "unknown option", NULL, "--cg", "--cg", CG, "--deny", "::1");
 	ARGS(64, "unknown option", NULL, "--Cgroup", "--Cgroup", CG);
+	ARGS(64, "unknown option", NULL, "--Allow", "--cgroup", CG, "--deny",
+	     "::1", "--Allow", "::2");
+	ARGS(64, "unknown option", NULL, "--allo", "--allo", "::2");
+	ARGS(64, "unknown option", NULL, "--allows", "--allows", "::2");
+	ARGS(64, "unknown option", NULL, "-a", "-a", "::2");
 	ARGS(64, "unknown option", NULL, "-c", "-c", CG);
 	ARGS(64, "unknown option", NULL, "--", "--", "--cgroup", CG);
 	ARGS(64, "unknown option", NULL, "-", "-");
@@ -675,16 +891,24 @@ static void group_args_grammar(void)
 	ARGS(64, "missing value", "--cgroup", NULL, "--cgroup");
 	ARGS(64, "missing value", "--deny", NULL, "--deny");
 	ARGS(64, "missing value", "--deny", NULL, "--cgroup", CG, "--deny");
+	ARGS(64, "missing value", "--allow", NULL, "--cgroup", CG, "--deny",
+	     "::1", "--allow");
 	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG,
 	     "--cgroup", CG, "--deny", "::1");
 	ARGS(64, "required", "--cgroup", NULL, "--deny", "::1");
+	ARGS(64, "required", "--cgroup", NULL, "--allow", "::1");
 	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG);
+	/* --allow alone: the rules need a --deny. */
+	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG,
+	     "--allow", "192.0.2.1");
+	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG,
+	     "--allow", "0.0.0.0/0", "--allow", "::/0");
 
 	/* Each option takes exactly the next entry, whatever it looks like. */
-	ARGS(65, NOT_ABSOLUTE, "--cgroup", "--deny", "--cgroup", "--deny",
-	     "::1");
+	ARGS(65, OUTSIDE, "--cgroup", "--deny", "--cgroup", "--deny", "::1");
 	ARGS(65, BAD_ADDRESS, "--deny", "--cgroup", "--deny", "--cgroup", CG);
 	ARGS(65, BAD_ADDRESS, "--deny", "--help", "--deny", "--help");
+	ARGS(65, BAD_ADDRESS, "--allow", "--deny", "--allow", "--deny", "::1");
 	/* The first error in argv order wins. */
 	ARGS(65, BAD_ADDRESS, "--deny", "bad", "--deny", "bad", "--bogus");
 	ARGS(64, "unknown option", NULL, "--bogus", "--bogus", "--deny", "bad");
@@ -692,71 +916,142 @@ static void group_args_grammar(void)
 	     "bad");
 	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG,
 	     "--cgroup", "relative");
+	ARGS(65, BAD_PORTS, "--allow", "192.0.2.1:0", "--cgroup", CG, "--allow",
+	     "192.0.2.1:0");
 
-	/* Data errors name the option and the value. */
-	ARGS(65, HOST_BITS, "--deny", "10.0.0.1/8", "--cgroup", CG, "--deny",
-	     "10.0.0.1/8");
+	/* Data errors name the option and the value (escaped, '' if empty). */
 	ARGS(65, BAD_PREFIX, "--deny", "10.0.0.0/08", "--cgroup", CG, "--deny",
 	     "10.0.0.0/08");
+	ARGS(65, BAD_ADDRESS, "--allow", "''", "--cgroup", CG, "--deny", "::1",
+	     "--allow", "");
+	ARGS(65, BAD_PORTS, "--deny", "1.2.3.4:8\\x200", "--cgroup", CG,
+	     "--deny", "1.2.3.4:8 0");
+	ARGS(65, BRACKETS, "--allow", "[::1]", "--cgroup", CG, "--deny", "::1",
+	     "--allow", "[::1]");
+	ARGS(65, BAD_PROTO, "--deny", "[::1]:80/TCP", "--cgroup", CG, "--deny",
+	     "[::1]:80/TCP");
 	ARGS(65, NOT_CANONICAL, "--cgroup", CG "/", "--cgroup", CG "/",
 	     "--deny", "::1");
-	ARGS(65, BAD_CHARACTER, "--cgroup", CG " b", "--cgroup", CG " b",
+	ARGS(65, BAD_CHARACTER, "--cgroup", CG "\\x20b", "--cgroup", CG " b",
 	     "--deny", "::1");
 
-	/* The network meant comes back with host bits, and only then. */
-	got = run_args(5, host, &req, &err);
-	if (err.network.family == AF_INET)
-		inet_ntop(AF_INET, err.network.addr, net, sizeof(net));
-	CHECK(got == 65 && same(err.why, HOST_BITS) &&
-		      err.network.family == AF_INET &&
-		      strcmp(net, "192.0.2.0") == 0 &&
-		      err.network.prefixlen == 24,
-	      "host bits hand back the network: %s/%u", net,
-	      err.network.prefixlen);
-	CHECK(run_args(5, bad, &req, &err) == 65 && err.network.family == 0,
-	      "a bad address hands back no network");
-	CHECK(run_args(5, load, &req, &err) == 0 && err.network.family == 0,
-	      "success leaves no network in err");
+	/* Host bits name the network meant, in the notation given. */
+	ARGS(65, HOST_BITS "; the network is 192.0.2.0/24", "--deny",
+	     "192.0.2.9/24", "--cgroup", CG, "--deny", "192.0.2.9/24");
+	ARGS(65, HOST_BITS "; the network is 10.0.0.0/8", "--allow",
+	     "10.0.0.1/8:80", "--cgroup", CG, "--deny", "::1", "--allow",
+	     "10.0.0.1/8:80");
+	ARGS(65, HOST_BITS "; the network is ::ffff:10.0.0.0/120", "--deny",
+	     "[::ffff:10.0.0.1/120]:80", "--cgroup", CG, "--deny",
+	     "[::ffff:10.0.0.1/120]:80");
+	ARGS(65, HOST_BITS "; the network is 2001:db8::/32", "--deny",
+	     "[2001:db8::1/32]:443/tcp", "--cgroup", CG, "--deny",
+	     "[2001:db8::1/32]:443/tcp");
 }
+
+/* The index in the front (allow) or back (deny) segment of the key. */
+static int find_key(const struct request *r, int deny, int family,
+		    unsigned int kind, unsigned int port, const char *addr,
+		    unsigned int prefixlen, uint32_t value)
+{
+	size_t from = deny ? KEYS_ALL - r->n_last : 0,
+	       n = deny ? r->n_last : r->n_first, i;
+	uint8_t packed[16] = { 0 };
+
+	if (inet_pton(family == 4 ? AF_INET : AF_INET6, addr, packed) != 1)
+		return 0;
+	for (i = from; i < from + n; i++)
+		if (r->keys[i].family == (family == 4 ? AF_INET : AF_INET6) &&
+		    r->keys[i].kind == kind &&
+		    r->keys[i].port == htons((uint16_t)port) &&
+		    r->keys[i].prefixlen == 32 + prefixlen &&
+		    memcmp(r->keys[i].addr, packed, 16) == 0 &&
+		    r->values[i] == value)
+			return 1;
+	return 0;
+}
+
+#define KEY(deny, family, kind, port, addr, len, value)                       \
+	CHECK(find_key(&req, (deny), (family), (kind), (port), (addr), (len), \
+		       (value)),                                              \
+	      "%s key: IPv%d kind 0x%02x port %u %s/%u value %u",             \
+	      (deny) ? "back (deny)" : "front (allow)", (family), (kind),     \
+	      (port), (addr), (len), (value))
 
 static void group_args_store(void)
 {
-	char *argv[] = { "x",	   "--deny",	    "192.0.2.0/24",
-			 "--deny", "2001:db8::/32", "--cgroup",
-			 CG,	   "--deny",	    "::ffff:198.51.100.7",
-			 "--deny", "192.0.2.0/24", /* duplicates are fine */
-			 "--deny", "::1",	    NULL };
-	static const uint8_t v6_db8[16] = { 0x20, 0x01, 0x0d, 0xb8 };
-	static const uint8_t v6_one[16] = { [15] = 1 };
+	char *argv[] = { "x",
+			 "--deny",
+			 "192.0.2.0/24",
+			 "--deny",
+			 "2001:db8::/32",
+			 "--cgroup",
+			 CG,
+			 "--deny",
+			 "::ffff:198.51.100.7",
+			 "--deny",
+			 "192.0.2.0/24", /* duplicates are fine */
+			 "--allow",
+			 "192.0.2.1:53",
+			 "--allow",
+			 "[2001:db8::1]:8000-8100/udp",
+			 "--deny",
+			 "[::ffff:10.0.0.0/104]:1-3/tcp",
+			 NULL };
 	struct parse_error err;
-	struct request req;
-	int got = run_args(13, argv, &req, &err);
+	const char *broken;
+	int got = run_args(17, argv, &req, &err);
 
 	CHECK(got == 0, "parse_args = %d", got);
-	CHECK(req.n_v4 == 3 && req.n_v6 == 2,
-	      "3 IPv4 (one was ::ffff:) and 2 IPv6 entries: %zu, %zu", req.n_v4,
+	CHECK(req.n_v4 == 5 && req.n_v6 == 2,
+	      "5 IPv4 (two were ::ffff:) and 2 IPv6 rules: %zu, %zu", req.n_v4,
 	      req.n_v6);
-	CHECK(store_v4[0].prefixlen == 24 &&
-		      memcmp(store_v4[0].addr, "\xc0\x00\x02\x00", 4) == 0,
-	      "IPv4 key: prefix 24, address in network byte order");
-	CHECK(store_v4[1].prefixlen == 32 &&
-		      memcmp(store_v4[1].addr, "\xc6\x33\x64\x07", 4) == 0,
-	      "::ffff:198.51.100.7 stored as IPv4 198.51.100.7/32");
-	CHECK(store_v4[2].prefixlen == 24 &&
-		      memcmp(store_v4[2].addr, "\xc0\x00\x02\x00", 4) == 0,
-	      "the duplicate is stored again");
-	CHECK(store_v6[0].prefixlen == 32 &&
-		      memcmp(store_v6[0].addr, v6_db8, 16) == 0,
-	      "IPv6 key: prefix 32, address in network byte order");
-	CHECK(store_v6[1].prefixlen == 128 &&
-		      memcmp(store_v6[1].addr, v6_one, 16) == 0,
-	      "::1 stored as IPv6 ::1/128");
+	CHECK(req.n_deny == 5 && req.n_allow == 2,
+	      "5 deny and 2 allow rules: %zu, %zu", req.n_deny, req.n_allow);
+	broken = keys_contract(17, argv, &req);
+	CHECK(!broken, "keys contract: %s", broken ? broken : "kept");
+	/* A few keys spelled out: a deny without ports has KIND_DENY and
+	 * KIND_ANY_PORT, rank 24 << 2 | 1; an allow on port 53 one TCP and
+	 * one UDP block, rank 32 << 2 | 2; 8000-8100 is 8000-8063 (level 6),
+	 * 8064-8095 (5), 8096-8099 (2), 8100 (0); 1-3 is 1 (0) and 2-3 (1). */
+	KEY(1, 4, KIND_DENY, 0, "192.0.2.0", 24, 24 << 2 | 1);
+	KEY(1, 4, KIND_ANY_PORT, 0, "192.0.2.0", 24, 24 << 2 | 1);
+	KEY(1, 4, KIND_ANY_PORT, 0, "198.51.100.7", 32, 32 << 2 | 1);
+	KEY(1, 6, KIND_ANY_PORT, 0, "2001:db8::", 32, 32 << 2 | 1);
+	KEY(0, 4, KIND_TCP, 53, "192.0.2.1", 32, 32 << 2 | 2);
+	KEY(0, 4, KIND_UDP, 53, "192.0.2.1", 32, 32 << 2 | 2);
+	KEY(0, 6, KIND_UDP | 6, 8000, "2001:db8::1", 128, 128 << 2 | 2);
+	KEY(0, 6, KIND_UDP | 5, 8064, "2001:db8::1", 128, 128 << 2 | 2);
+	KEY(0, 6, KIND_UDP | 2, 8096, "2001:db8::1", 128, 128 << 2 | 2);
+	KEY(0, 6, KIND_UDP | 0, 8100, "2001:db8::1", 128, 128 << 2 | 2);
+	KEY(1, 4, KIND_DENY, 0, "10.0.0.0", 8, 8 << 2 | 2 | 1);
+	KEY(1, 4, KIND_TCP | 0, 1, "10.0.0.0", 8, 8 << 2 | 2 | 1);
+	KEY(1, 4, KIND_TCP | 1, 2, "10.0.0.0", 8, 8 << 2 | 2 | 1);
+	CHECK(req.n_first == 2 + 4 && req.n_last == 2 * 4 + 3,
+	      "6 front keys (allow), 11 back (deny): %zu, %zu", req.n_first,
+	      req.n_last);
 	CHECK(req.cgroup == argv[6], "cgroup points at its argv entry");
+
+	/* The contract can fail: a rank, a port, a family, a segment. */
+	req.values[0] ^= 1;
+	CHECK(keys_contract(17, argv, &req), "a deny bit flipped is caught");
+	req.values[0] ^= 1;
+	req.keys[KEYS_ALL - 1].port ^= htons(1);
+	CHECK(keys_contract(17, argv, &req), "a block moved is caught");
+	req.keys[KEYS_ALL - 1].port ^= htons(1);
+	req.keys[req.n_first - 1].family ^= AF_INET ^ AF_INET6;
+	CHECK(keys_contract(17, argv, &req), "a wrong family is caught");
+	req.keys[req.n_first - 1].family ^= AF_INET ^ AF_INET6;
+	req.n_last--;
+	CHECK(keys_contract(17, argv, &req), "a deny key missing is caught");
+	req.n_last++;
+	CHECK(!keys_contract(17, argv, &req), "restored, it holds again");
 }
 
-/* argv of --cgroup CG and n --deny entries, IPv4 and IPv6 alternating
- * (only IPv6 if v6_only). */
-static char **many_denies(size_t n, int v6_only, int *argc)
+/* argv of --cgroup CG and n rules: IPv4 and IPv6 alternating (only IPv6
+ * if v6_only); with mixed, every third an --allow and rules with ports
+ * and ranges among them. */
+static char **many_rules(size_t n, int v6_only, int mixed, int *argc)
 {
 	char **argv = calloc(2 * n + 4, sizeof(*argv));
 	size_t i;
@@ -767,23 +1062,29 @@ static char **many_denies(size_t n, int v6_only, int *argc)
 	argv[1] = "--cgroup";
 	argv[2] = CG;
 	for (i = 0; i < n; i++) {
-		char *value = malloc(48);
+		char *value = malloc(64);
 
 		if (!value)
 			abort();
-		if (i % 2 || v6_only)
-			snprintf(value, 48, "2001:db8::%zx", i);
+		if ((i % 2 || v6_only) && mixed && i % 4 == 1)
+			snprintf(value, 64, "[2001:db8::%zx]:%zu-65535/udp", i,
+				 i % 65535 + 1);
+		else if (i % 2 || v6_only)
+			snprintf(value, 64, "2001:db8::%zx", i);
+		else if (mixed && i % 4 == 2)
+			snprintf(value, 64, "10.%zu.%zu.%zu:%zu", i >> 16 & 255,
+				 i >> 8 & 255, i & 255, i % 65535 + 1);
 		else
-			snprintf(value, 48, "10.%zu.%zu.%zu", i >> 16 & 255,
+			snprintf(value, 64, "10.%zu.%zu.%zu", i >> 16 & 255,
 				 i >> 8 & 255, i & 255);
-		argv[3 + 2 * i] = "--deny";
+		argv[3 + 2 * i] = mixed && i % 3 == 2 ? "--allow" : "--deny";
 		argv[4 + 2 * i] = value;
 	}
 	*argc = (int)(2 * n + 3);
 	return argv;
 }
 
-static void free_denies(char **argv, int argc)
+static void free_rules(char **argv, int argc)
 {
 	int i;
 
@@ -794,44 +1095,69 @@ static void free_denies(char **argv, int argc)
 
 static void group_args_limits(void)
 {
+	char message[600];
 	struct parse_error err;
-	struct request req;
+	const char *broken;
 	char **argv;
-	int argc, got;
+	int argc, got, mixed;
 
-	argv = many_denies(DENY_MAX, 0, &argc);
-	got = run_args(argc, argv, &req, &err);
-	CHECK(got == 0 && req.n_v4 == DENY_MAX / 2 && req.n_v6 == DENY_MAX / 2,
-	      "%d entries accepted: %d, %zu + %zu", DENY_MAX, got, req.n_v4,
-	      req.n_v6);
-	CHECK(store_v6[DENY_MAX / 2 - 1].prefixlen == 128 &&
-		      store_v6[DENY_MAX / 2 - 1].addr[15] ==
-			      ((DENY_MAX - 1) & 255),
-	      "the last IPv6 entry is stored at the end of its array");
-	free_denies(argv, argc);
+	for (mixed = 0; mixed < 2; mixed++) {
+		argv = many_rules(RULES_MAX, 0, mixed, &argc);
+		got = run_args(argc, argv, &req, &err);
+		broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
+		CHECK(got == 0 && req.n_v4 == RULES_MAX / 2 &&
+			      req.n_v6 == RULES_MAX / 2 && !broken,
+		      "%d %s rules accepted: %d, %zu + %zu, keys: %s",
+		      RULES_MAX, mixed ? "mixed" : "deny", got, req.n_v4,
+		      req.n_v6, broken ? broken : "kept");
+		CHECK(mixed ? req.n_allow == RULES_MAX / 3 :
+			      req.n_allow == 0 && req.n_deny == RULES_MAX,
+		      "%zu deny, %zu allow", req.n_deny, req.n_allow);
+		free_rules(argv, argc);
 
-	argv = many_denies(DENY_MAX + 1, 0, &argc);
-	got = run_args(argc, argv, &req, &err);
-	CHECK(got == 65 && same(err.why, TOO_MANY) &&
-		      same(err.option, "--deny") &&
-		      err.value == argv[argc - 1] && err.network.family == 0,
-	      "%d entries refused: %d \"%s\", naming the entry too many",
-	      DENY_MAX + 1, got, or_null(err.why));
-	CHECK(req.n_v4 + req.n_v6 <= DENY_MAX,
-	      "never more than DENY_MAX stored (%zu)", req.n_v4 + req.n_v6);
-	free_denies(argv, argc);
+		argv = many_rules(RULES_MAX + 1, 0, mixed, &argc);
+		got = run_args(argc, argv, &req, &err);
+		snprintf(message, sizeof(message), "%s %s: " TOO_MANY,
+			 argv[argc - 2], argv[argc - 1]);
+		CHECK(got == 65 && strcmp(err.message, message) == 0,
+		      "%d rules refused: %d \"%s\", naming the rule too many",
+		      RULES_MAX + 1, got, shown(err.message));
+		CHECK(req.n_v4 + req.n_v6 <= RULES_MAX &&
+			      req.n_first + req.n_last <= KEYS_ALL,
+		      "never more than RULES_MAX rules stored (%zu)",
+		      req.n_v4 + req.n_v6);
+		free_rules(argv, argc);
+	}
 
-	/* All of one family: one array really holds DENY_MAX. */
-	argv = many_denies(DENY_MAX, 1, &argc);
+	/* All of one family. */
+	argv = many_rules(RULES_MAX, 1, 1, &argc);
 	got = run_args(argc, argv, &req, &err);
-	CHECK(got == 0 && req.n_v6 == DENY_MAX && req.n_v4 == 0,
-	      "%d IPv6 entries: %d", DENY_MAX, got);
-	free_denies(argv, argc);
-	argv = many_denies(DENY_MAX + 1, 1, &argc);
+	broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
+	CHECK(got == 0 && req.n_v6 == RULES_MAX && req.n_v4 == 0 && !broken,
+	      "%d IPv6 rules: %d, keys: %s", RULES_MAX, got,
+	      broken ? broken : "kept");
+	free_rules(argv, argc);
+	argv = many_rules(RULES_MAX + 1, 1, 0, &argc);
 	got = run_args(argc, argv, &req, &err);
-	CHECK(got == 65 && same(err.why, TOO_MANY) && req.n_v6 == DENY_MAX,
-	      "%d IPv6 entries refused: %d", DENY_MAX + 1, got);
-	free_denies(argv, argc);
+	CHECK(got == 65 && strstr(err.message, TOO_MANY) &&
+		      req.n_v6 == RULES_MAX,
+	      "%d IPv6 rules refused: %d", RULES_MAX + 1, got);
+	free_rules(argv, argc);
+
+	/* The worst case for keys: every rule a deny on both protocols with
+	 * the range of the most blocks (1-65534: 2 x 30 blocks + KIND_DENY):
+	 * exactly KEYS_PER_RULE each, and all of them fit. */
+	argv = many_rules(RULES_MAX, 0, 0, &argc);
+	for (got = 4; got < argc; got += 2)
+		snprintf(argv[got], 64, "10.%d.%d.%d:1-65534", got >> 17 & 255,
+			 got >> 9 & 255, got >> 1 & 255);
+	got = run_args(argc, argv, &req, &err);
+	broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
+	CHECK(got == 0 && req.n_last == (size_t)RULES_MAX * KEYS_PER_RULE &&
+		      req.n_first == 0 && !broken,
+	      "%d rules of 1-65534: %d, %zu keys (KEYS_PER_RULE each), %s",
+	      RULES_MAX, got, req.n_last, broken ? broken : "kept");
+	free_rules(argv, argc);
 }
 
 /* escape()'s contract: see escape_contract.h. */
@@ -967,6 +1293,11 @@ static const struct {
 	{ "cidr_bad_prefix", group_cidr_bad_prefix },
 	{ "cidr_host_bits", group_cidr_host_bits },
 	{ "cidr_mapped", group_cidr_mapped },
+	{ "rule_ports", group_rule_ports },
+	{ "rule_bad_ports", group_rule_bad_ports },
+	{ "rule_bad_protocol", group_rule_bad_protocol },
+	{ "rule_brackets", group_rule_brackets },
+	{ "rule_order", group_rule_order },
 	{ "path_syntax", group_path_syntax },
 	{ "path_length", group_path_length },
 	{ "decimal", group_decimal },

@@ -1,32 +1,49 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Reference model of a --deny CIDR (DESIGN.md section 3) for
+"""Reference model of a --deny / --allow RULE (DESIGN.md section 3) for
 test/differential.bats, and the generator of the strings it compares.
 
-    reference_cidr.py --oracle build/unit/cidr_oracle [--seed S] [--count N]
+    reference_rule.py --oracle build/unit/rule_oracle [--seed S] [--count N]
 
-generates N strings (deterministic for a seed), valid and near-valid, runs
-the C oracle (parse_cidr of validate.c, one line in, one line out) over
-them, and compares every verdict, family, prefix and canonical network
-with this model. Prints a summary, and each disagreement (at most 20);
-exits 1 on any.
+generates N strings (deterministic for a seed), valid and near-valid rules
+with and without ports, brackets and protocols, runs the C oracle
+(parse_rule of validate.c, one line in, one line out) over them, and
+compares every verdict, message, family, prefix, canonical network,
+protocol set and port range with this model. Prints a summary, and each
+disagreement (at most 20); exits 1 on any.
 
-The model, from DESIGN.md section 3:
-  - the address is the text before the first '/', and is IPv6 if it holds
-    a ':', else IPv4; it must be accepted by inet_pton for that family
-    (socket.inet_pton, glibc's); an independent grammar of what inet_pton
-    accepts (no octal, hex, shorthand, leading zeros in IPv4, zones,
-    brackets, spaces) cross-checks it, so a libc that disagrees with the
-    contract is noticed too;
+The model, written from DESIGN.md section 3 and the messages of its
+contract, not from validate.c:
+  - a value is judged by its first 127 bytes (the loader parses a copy of
+    that size); no valid rule is nearly that long, so a longer value is
+    always refused, for what is wrong in its first 127 bytes;
+  - RULE is CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]. A value
+    that starts with '[' must have "]:" (its first one ends the brackets)
+    with an IPv6 CIDR (a text holding ':') inside, else "brackets go around
+    an IPv6 CIDR before :PORTS, only there". Unbracketed, it is
+    CIDR4:PORTS if a '.' comes before its first ':', else a CIDR (IPv6 if
+    it holds a ':');
+  - the CIDR's address is the text before its first '/', and is IPv6 if
+    it holds a ':', else IPv4; it must be accepted by inet_pton for that
+    family (socket.inet_pton, glibc's); an independent grammar of what
+    inet_pton accepts (no octal, hex, shorthand, leading zeros in IPv4,
+    zones, brackets, spaces) cross-checks it, so a libc that disagrees with
+    the contract is noticed too;
   - the optional prefix is plain decimal, no sign, no leading zero, within
     0..32 or 0..128;
+  - PORTS (the text after the ':', up to its first '/') is N or N-M (cut
+    at the first '-'), plain decimal, 1 <= N <= M <= 65535; PROTO (after
+    that '/') is exactly "tcp" or "udp"; no PROTO means both;
+  - the faults are named in the order: address, prefix length, ports,
+    protocol, host bits;
   - host bits beyond the prefix must be zero: else "host bits", with the
     canonical network in the notation given (ipaddress, strict=False);
-  - ::ffff:a.b.c.d with prefix >= 96 is the IPv4 entry a.b.c.d/(p - 96).
+  - ::ffff:a.b.c.d with prefix >= 96 is the IPv4 rule a.b.c.d/(p - 96).
 
-Oracle lines: "OK FAMILY PREFIX HEX", "HOST_BITS FAMILY PREFIX HEX" (the
-network meant) or "BAD WHY" (WHY: the message parse_cidr gave; every bad
-address must get one message and every bad prefix another).
+Oracle lines: "OK FAMILY PREFIX HEX PROTOCOLS FIRST LAST" (protocols: bit 0
+TCP, bit 1 UDP, 0 without ports; FIRST LAST 0 0 then), "HOST_BITS FAMILY
+PREFIX HEX" (the network meant) or "BAD WHY" (parse_rule's message, which
+must be the contract's message for that fault).
 """
 
 import argparse
@@ -93,11 +110,63 @@ def plain_decimal(text, limit):
     return value if value <= limit else None
 
 
+# The contract's messages (DESIGN.md section 3, as the loader words them).
+WHY = {
+    "BRACKETS": b"brackets go around an IPv6 CIDR before :PORTS, only there",
+    "BAD_ADDRESS": b"not an IPv4 or IPv6 address",
+    "BAD_PREFIX": b"prefix length must be plain decimal, 0..32 or 0..128",
+    "BAD_PORTS": b"ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535",
+    "BAD_PROTO": b"protocol must be tcp or udp",
+}
+RULE_MAX = 127  # bytes of a value that are judged
+PROTOCOLS = {None: 3, b"tcp": 1, b"udp": 2}
+
+
+def split_rule(text):
+    """(cidr, ports or None) of a rule's text, or "BRACKETS"."""
+    if text.startswith(b"["):
+        inside, found, ports = text[1:].partition(b"]:")
+        if not found or b":" not in inside:
+            return "BRACKETS"
+        return inside, ports
+    head, colon, ports = text.partition(b":")
+    if colon and b"." in head:
+        return head, ports
+    return text, None
+
+
+def port_number(text):
+    if not re.fullmatch(rb"[1-9][0-9]*", text):
+        return None
+    value = int(text)
+    return value if value <= 65535 else None
+
+
+def judge_ports(ports):
+    """(protocols, first, last) or the fault ("BAD_PORTS"/"BAD_PROTO")."""
+    numbers, slash, proto = ports.partition(b"/")
+    first_text, dash, last_text = numbers.partition(b"-")
+    first = port_number(first_text)
+    last = port_number(last_text) if dash else first
+    if first is None or last is None or last < first:
+        return "BAD_PORTS"
+    protocols = PROTOCOLS.get(proto if slash else None)
+    if protocols is None:
+        return "BAD_PROTO"
+    return protocols, first, last
+
+
 def judge(text):
-    """The model's verdict for one string (bytes):
-    ("OK"|"HOST_BITS", family 4|6, prefix, packed) or ("BAD_ADDRESS",) or
-    ("BAD_PREFIX",), and whether the grammar agreed with inet_pton."""
-    addr, slash, prefix_text = text.partition(b"/")
+    """The model's verdict for one string (bytes), and whether the address
+    grammar agreed with inet_pton:
+    ("OK", family 4|6, prefix, packed, protocols, first, last),
+    ("HOST_BITS", family, prefix, packed) or (FAULT,), FAULT a key of WHY."""
+    text = text[:RULE_MAX]
+    parts = split_rule(text)
+    if parts == "BRACKETS":
+        return ("BRACKETS",), True
+    cidr, ports = parts
+    addr, slash, prefix_text = cidr.partition(b"/")
     v6 = b":" in addr
     family = socket.AF_INET6 if v6 else socket.AF_INET
     packed = pton(family, addr)
@@ -116,14 +185,22 @@ def judge(text):
         prefix = plain_decimal(prefix_text, bits)
         if prefix is None:
             return ("BAD_PREFIX",), agree
+    protocols, first, last = 0, 0, 0
+    if ports is not None:
+        verdict = judge_ports(ports)
+        if isinstance(verdict, str):
+            return (verdict,), agree
+        protocols, first, last = verdict
     network_class = ipaddress.IPv6Network if v6 else ipaddress.IPv4Network
     network = network_class((packed, prefix), strict=False)
     net_packed = network.network_address.packed
     if net_packed != packed:
         return ("HOST_BITS", 6 if v6 else 4, prefix, net_packed), agree
     if v6 and prefix >= 96 and network.network_address.ipv4_mapped is not None:
-        return ("OK", 4, prefix - 96, net_packed[12:]), agree
-    return ("OK", 6 if v6 else 4, prefix, net_packed), agree
+        return ("OK", 4, prefix - 96, net_packed[12:], protocols, first,
+                last), agree
+    return ("OK", 6 if v6 else 4, prefix, net_packed, protocols, first,
+            last), agree
 
 
 # ------------------------------------------------------------ generator --
@@ -142,6 +219,18 @@ EDGE_CASES = [
     b"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128",
     b"0ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
     b"1.2.3.4/4294967296", b"1.2.3.4/18446744073709551648",
+    b"10.88.0.1:11434/tcp", b"169.254.1.1:53", b"0.0.0.0/0:25/tcp",
+    b"[fd00::/8]:443", b"[2001:db8::1]:8000-8100/udp", b"[::ffff:10.0.0.1]:53",
+    b"[::1]", b"[10.0.0.1]:80", b"1.2.3.4:0", b"1.2.3.4:65536", b"1.2.3.4:-1",
+    b"1.2.3.4:80-", b"1.2.3.4:-80", b"1.2.3.4:90-80", b"1.2.3.4:080",
+    b"1.2.3.4:8 0", b"1.2.3.4:80/TCP", b"1.2.3.4:80/sctp",
+    b"1.2.3.4:80/tcp/udp", b"tcp", b"1.2.3.4::80", b"1.2.3.4:80:90",
+    b"2001:db8::1:80/tcp", b"2001:db8::1:80", b"[2001:db8::1]80",
+    b"[2001:db8::1]:", b"1.2.3.4:", b":80", b"[]:80", b"[::1/129]:80",
+    b"10.0.0.1/8:80", b"10.0.0.1/8:0", b"10.0.0.1/8:80/sctp",
+    b"[::ffff:10.0.0.1/120]:80", b"[::ffff:10.0.0.0/104]:1-1024/udp",
+    b"[1.2.3.4/8:]:80", b"1.2.3.4:1-65535", b"1.2.3.4:65535-65535/udp",
+    b"192.0.2.1:1-" + b"0" * 115 + b"1", b"192.0.2.1:1-" + b"0" * 114 + b"1",
 ]
 
 PREFIX_JUNK = [
@@ -350,6 +439,83 @@ class Generator:
                 text[i:]
         return addr + slash + prefix
 
+    # Rules with ports: PORTS, PROTO, the brackets, and faults of each.
+    def port(self):
+        r = self.rng.random()
+        if r < 0.3:
+            return self.rng.choice([1, 2, 53, 80, 443, 1023, 1024, 8080,
+                                    11434, 32768, 65534, 65535])
+        return self.rng.randint(1, 65535)
+
+    def ports_text(self):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.45:
+            return b"%d" % self.port()
+        if r < 0.85:
+            a, b = sorted((self.port(), self.port()))
+            if rng.random() < 0.1:
+                a, b = b, a  # reversed (or equal)
+            return b"%d-%d" % (a, b)
+        return rng.choice([
+            b"0", b"00", b"080", b"65536", b"99999999999999999999", b"-1",
+            b"+80", b"80-", b"-80", b"-", b"", b"8 0", b" 80", b"80 ",
+            b"0x50", b"1e2", b"80,443", b"80--90", b"1-2-3", b"0-80",
+            b"1-65536", b"80-080", b"http", b"80:90", b":80", b"80]",
+            b"\xff80", b"80\t", b"65535-1", b"1-65535"])
+
+    def proto_text(self):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.4:
+            return b""
+        if r < 0.85:
+            return rng.choice([b"/tcp", b"/udp"])
+        return rng.choice([b"/TCP", b"/Udp", b"/sctp", b"/icmp", b"/6",
+                           b"/", b"/tcp/udp", b"/tcp,udp", b"/tcp ", b"/ udp",
+                           b"/udp6", b"//tcp", b"/tc", b"/tcpp"])
+
+    def with_ports(self, cidr):
+        """CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO], mostly well formed."""
+        rng = self.rng
+        v6 = b":" in cidr.partition(b"/")[0]
+        tail = self.ports_text() + self.proto_text()
+        r = rng.random()
+        if r < 0.85:  # the right form for the family
+            return b"[" + cidr + b"]:" + tail if v6 else cidr + b":" + tail
+        if r < 0.92:  # the other form
+            return cidr + b":" + tail if v6 else b"[" + cidr + b"]:" + tail
+        return rng.choice([  # broken brackets
+            b"[" + cidr + b"]" + tail, b"[" + cidr + b"]", b"[" + cidr,
+            cidr + b"]:" + tail, b"[]:" + tail, b"[[" + cidr + b"]]:" + tail,
+            b"[" + cidr + b"]::" + tail, b"[" + cidr + b"]:" + tail + b"]",
+            b"[" + cidr + b"]/" + tail, b":" + tail])
+
+    def mutate_rule(self, text):
+        rng = self.rng
+        m = rng.randrange(8)
+        i = rng.randrange(len(text) + 1)
+        if m == 0:
+            return text[:i] + rng.choice([b":", b"::", b"]", b"[", b"]:",
+                                          b"-", b"/", b"."]) + text[i:]
+        if m == 1 and text:
+            return text[:i] + text[i + 1:]
+        if m == 2:
+            return text[:i] + rng.choice(SPACES) + text[i:]
+        if m == 3:
+            return text[:i]
+        if m == 4 and text:
+            return text[:i] + bytes([rng.choice(JUNK + b"tcpud]")]) + \
+                text[i + 1:]
+        if m == 5:  # near the length limit
+            pad = b"0" * rng.randint(100, 130)
+            return rng.choice([b"192.0.2.1:1-" + pad + b"1",
+                               b"[::1]:" + pad + b"1/tcp",
+                               text + pad])[:rng.randint(120, 135)]
+        if m == 6:
+            return text.upper()
+        return text + rng.choice([b"/tcp", b":80", b"-80", b"/8"])
+
     def strings(self, count):
         for text in EDGE_CASES[:count]:
             yield text
@@ -357,6 +523,10 @@ class Generator:
             text = self.v4() if self.rng.random() < 0.4 else self.v6()
             for _ in range(self.rng.choice([0, 0, 1, 1, 1, 2, 3])):
                 text = self.mutate(text)
+            if self.rng.random() < 0.55:
+                text = self.with_ports(text)
+                for _ in range(self.rng.choice([0, 0, 0, 0, 1, 1, 2])):
+                    text = self.mutate_rule(text)
             # Lines carry the strings: never a newline; never a NUL (it
             # would end the C string, the model would see more).
             yield text.replace(b"\n", b"\r").replace(b"\x00", b"\x01")
@@ -388,9 +558,8 @@ def main():
         print("oracle gave %d lines for %d inputs" % (len(lines), len(inputs)))
         return 1
 
-    tally = {"OK": 0, "OK_MAPPED": 0, "HOST_BITS": 0, "BAD_ADDRESS": 0,
-             "BAD_PREFIX": 0}
-    whys = {"BAD_ADDRESS": {}, "BAD_PREFIX": {}}
+    tally = dict.fromkeys(["OK", "OK_MAPPED", "OK_PORTS", "HOST_BITS", "LONG"] +
+                          list(WHY), 0)
     disagreements, grammar_disagreements = [], []
     distinct = set(inputs)
     for text, line in zip(inputs, lines):
@@ -400,43 +569,36 @@ def main():
         got = line.split(b" ", 1) if line.startswith(b"BAD ") else line.split(b" ")
         kind = want[0]
         if kind in ("OK", "HOST_BITS"):
-            expect = [kind.encode(), b"%d" % want[1], b"%d" % want[2],
-                      want[3].hex().encode()]
-            if got != expect:
-                disagreements.append((text, " ".join(e.decode() for e in expect),
-                                      line.decode("latin-1")))
-            if kind == "OK" and want[1] == 4 and b":" in text:
-                kind = "OK_MAPPED"
+            expect = [kind.encode()] + [b"%d" % n for n in want[1:3]] + \
+                [want[3].hex().encode()] + [b"%d" % n for n in want[4:]]
         else:
-            if got[0] != b"BAD" or len(got) != 2:
-                disagreements.append((text, kind, line.decode("latin-1")))
-            else:
-                whys[kind].setdefault(got[1], text)
+            expect = [b"BAD", WHY[kind]]
+        if got != expect:
+            disagreements.append((text, b" ".join(expect).decode("latin-1"),
+                                  line.decode("latin-1")))
+        if len(text) > RULE_MAX:
+            tally["LONG"] += 1
+            if kind == "OK":
+                disagreements.append((text, "the model accepted a long value",
+                                      line.decode("latin-1")))
+        if kind == "OK":
+            tally["OK_PORTS"] += want[4] != 0
+            if want[1] == 4 and b":" in split_rule(text)[0].partition(b"/")[0]:
+                tally["OK_MAPPED"] += 1
         tally[kind] += 1
 
-    # One message for every bad address, another for every bad prefix.
-    for kind, seen in whys.items():
-        if len(seen) > 1:
-            for why, text in seen.items():
-                disagreements.append((text, kind + " (one message for all)",
-                                      "BAD " + why.decode("latin-1")))
-    if whys["BAD_ADDRESS"] and whys["BAD_ADDRESS"].keys() == whys["BAD_PREFIX"].keys():
-        disagreements.append((b"", "different messages for address and prefix",
-                              "the same"))
-
     print("differential: %d strings (%d distinct), seed %d: %d accepted "
-          "(%d of them IPv4-mapped), %d host bits, %d bad address, "
-          "%d bad prefix" % (len(inputs), len(distinct), args.seed,
-                             tally["OK"] + tally["OK_MAPPED"], tally["OK_MAPPED"],
-                             tally["HOST_BITS"], tally["BAD_ADDRESS"],
-                             tally["BAD_PREFIX"]))
-    for kind, seen in whys.items():
-        for why in seen:
-            print("  %s: %s" % (kind.lower().replace("_", " "), why.decode("latin-1")))
+          "(%d of them IPv4-mapped, %d with ports), %d host bits, "
+          "%d bad address, %d bad prefix, %d bad ports, %d bad protocol, "
+          "%d brackets; %d longer than %d bytes" % (
+              len(inputs), len(distinct), args.seed, tally["OK"],
+              tally["OK_MAPPED"], tally["OK_PORTS"], tally["HOST_BITS"],
+              tally["BAD_ADDRESS"], tally["BAD_PREFIX"], tally["BAD_PORTS"],
+              tally["BAD_PROTO"], tally["BRACKETS"], tally["LONG"], RULE_MAX))
     print("reference grammar vs inet_pton: %d disagreements" % len(grammar_disagreements))
     for text in grammar_disagreements[:20]:
         print("  grammar and inet_pton differ on %s" % show(text))
-    print("reference vs parse_cidr: %d disagreements" % len(disagreements))
+    print("reference vs parse_rule: %d disagreements" % len(disagreements))
     for text, want, got in disagreements[:20]:
         print("  %s: want %s, got %s" % (show(text), want, got))
     return 1 if disagreements or grammar_disagreements else 0

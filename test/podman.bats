@@ -1,0 +1,494 @@
+#!/usr/bin/env bats
+# Real containers: Debian's podman (rootful, netavark, runc) runs the caller
+# guide of README.md ("Callers"): scripts/jail-ai-policy prints the argv, the
+# loader filters a parent cgroup, `podman run --cgroup-parent` starts the
+# container below it, and real traffic shows what the container reaches.
+#
+# Safety (DESIGN.md §8, stricter here): podman and everything it makes live
+# in a world of their own, made in setup_file and removed in teardown_file:
+#   - network namespace $HOST_NS: podman's "host" (its bridges, NAT rules,
+#     sysctls, slirp4netns, aardvark-dns, the host services the tests run);
+#     its only link is a veth to $INET_NS, the containers' "internet"
+#     (198.51.100.0/24, 2001:db8:100::/64), which has no route anywhere else;
+#   - a mount namespace, kept by a bind mount in the suite's tmpdir, with its
+#     own /run, /dev/shm, /var/lib and /etc/resolv.conf, so podman's state
+#     (netavark, aardvark-dns, runc, locks, container netns, the blob info
+#     cache of /var/lib/containers/cache) is the suite's
+#     own and the containers' resolver is the one the suite runs; and a
+#     /dev/net/tun that users may open, as distributions ship it (this
+#     machine's is 0600, which stops rootless podman's slirp4netns);
+#   - podman's storage, networks and temporary files below the tmpdir
+#     (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF), never the machine's store.
+# The first test proves the world has no way off the machine, the last that
+# the host's own namespace and directories are as they were.
+#
+# This machine's own needs (runc: Debian 12's crun refuses hybrid cgroups;
+# nofile/nproc ulimits within the host's hard limits; the cgroupfs manager:
+# no systemd) are in the suite's containers.conf, not in the guide.
+
+load helpers
+
+IMAGE=localhost/jt-busybox
+INET=198.51.100.2
+INET6=2001:db8:100::2
+HOST=198.51.100.1
+HOST6=2001:db8:100::1
+POLICY="$PROJECT_ROOT/scripts/jail-ai-policy"
+
+# world CMD...: run CMD in podman's world (its mount and network namespaces).
+world() {
+	CONTAINERS_CONF="$WORLD/containers.conf" \
+		CONTAINERS_STORAGE_CONF="$WORLD/storage.conf" \
+		nsenter --mount="$WORLD/ns/mnt" --net="/run/netns/$HOST_NS" "$@"
+}
+pod() { world podman "$@"; }
+inet() { nsenter --net="/run/netns/$INET_NS" "$@"; }
+
+# Every cgroup mount point, v1 and v2: podman's --cgroup-parent makes the
+# parent in each hierarchy on a hybrid host.
+cgroup_mounts() {
+	awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' \
+		/proc/self/mountinfo
+}
+
+# remove_parent NAME: the parent cgroup in every hierarchy, deepest first.
+# conmon's exited children may hold a v1 cgroup until they are reaped.
+remove_parent() {
+	local mount dir left
+	for ((attempt = 0; attempt < 100; attempt++)); do
+		left=0
+		while read -r mount; do
+			[[ -d $mount/$1 ]] || continue
+			while read -r dir; do
+				rmdir "$dir" 2>/dev/null || left=1
+			done < <(find "$mount/$1" -depth -type d)
+		done < <(cgroup_mounts)
+		[[ $left -eq 0 ]] && return 0
+		sleep 0.1
+	done
+	echo "cannot remove cgroup parent $1" >&2
+	return 1
+}
+
+wait_listening() { # NS-RUNNER PROTO PORT
+	local runner=$1 proto=$2 port=$3
+	for ((attempt = 0; attempt < 100; attempt++)); do
+		[[ -n $("$runner" ss -Hln"${proto:0:1}" "sport = :$port") ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_in() { # world|inet LOGNAME CMD...: a server of the suite, PID recorded
+	local where=$1 log=$2
+	shift 2
+	if [[ $where == world ]]; then
+		set -- env CONTAINERS_CONF="$WORLD/containers.conf" \
+			nsenter --mount="$WORLD/ns/mnt" --net="/run/netns/$HOST_NS" "$@"
+	else
+		set -- nsenter --net="/run/netns/$INET_NS" "$@"
+	fi
+	# env and nsenter exec, so $! is the server; fd 3 is bats' own.
+	"$@" >"$WORLD/$log.log" 2>&1 3>&- &
+	echo $! >>"$WORLD/pids"
+}
+
+setup_file() {
+	[[ $(id -u) -eq 0 && -n "$CG2" && -x "$LOADER" ]] || return 0
+	command -v podman >/dev/null || return 0
+	export WORLD="$BATS_FILE_TMPDIR/world"
+	export HOST_NS="jt-$$-podhost" INET_NS="jt-$$-podinet" VETH="jtp$$"
+	mkdir -p "$WORLD"/{ns,dev,root,runroot,tmp,networks,rootfs/bin,rootfs/etc,rootfs/www,www-inet,www-8000,www-8001}
+	: >"$WORLD/pids"
+
+	# The containers' "internet" and podman's host, joined by one veth.
+	ip netns add "$HOST_NS"
+	ip netns add "$INET_NS"
+	ip -n "$HOST_NS" link set lo up
+	ip -n "$INET_NS" link set lo up
+	ip link add "${VETH}h" netns "$HOST_NS" type veth peer name "${VETH}i" netns "$INET_NS"
+	ip -n "$HOST_NS" addr add "$HOST/24" dev "${VETH}h"
+	ip -n "$HOST_NS" addr add "$HOST6/64" dev "${VETH}h" nodad
+	ip -n "$INET_NS" addr add "$INET/24" dev "${VETH}i"
+	ip -n "$INET_NS" addr add "$INET6/64" dev "${VETH}i" nodad
+	ip -n "$HOST_NS" link set "${VETH}h" up
+	ip -n "$INET_NS" link set "${VETH}i" up
+	ip -n "$HOST_NS" route add default via "$INET"
+	ip -n "$HOST_NS" -6 route add default via "$INET6"
+
+	# What the host's own namespace holds before: the last test compares.
+	for path in /run/containers /run/libpod /var/lib/containers /etc/containers/networks; do
+		[[ -e $path ]] && echo "$path"
+	done >"$WORLD/host-paths"
+	sysctl -n net.ipv4.ip_forward >"$WORLD/host-forward"
+
+	# The mount namespace: private /run and /dev/shm, our resolver.
+	echo "nameserver $INET" >"$WORLD/resolv.conf"
+	mount --bind "$WORLD/ns" "$WORLD/ns"
+	mount --make-private "$WORLD/ns"
+	touch "$WORLD/ns/mnt"
+	# /etc/resolv.conf may be a link into /run (systemd-resolved).
+	local resolv
+	resolv=$(readlink -f /etc/resolv.conf)
+	unshare --mount="$WORLD/ns/mnt" --propagation private sh -c "
+		mount -t tmpfs -o mode=0755 jt-run /run &&
+		mount -t tmpfs -o mode=1777 jt-shm /dev/shm &&
+		mount -t tmpfs -o mode=0755 jt-varlib /var/lib &&
+		mkdir -p '${resolv%/*}' && { [ -e '$resolv' ] || touch '$resolv'; } &&
+		mount --bind '$WORLD/resolv.conf' '$resolv' &&
+		mount -t tmpfs -o mode=0755 jt-dev '$WORLD/dev' &&
+		mknod -m 0666 '$WORLD/dev/tun' c 10 200 &&
+		mount --bind '$WORLD/dev/tun' /dev/net/tun"
+
+	cat >"$WORLD/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+		events_logger = "none"
+		tmp_dir = "$WORLD/tmp"
+		[network]
+		network_backend = "netavark"
+		network_config_dir = "$WORLD/networks"
+	EOF
+	cat >"$WORLD/storage.conf" <<-EOF
+		[storage]
+		driver = "vfs"
+		graphroot = "$WORLD/root"
+		runroot = "$WORLD/runroot"
+	EOF
+
+	# The image: busybox-static alone, imported (no registry).
+	cp "$(command -v busybox)" "$WORLD/rootfs/bin/busybox"
+	local applet
+	for applet in $(busybox --list); do
+		[[ $applet == busybox ]] || ln -s busybox "$WORLD/rootfs/bin/$applet"
+	done
+	echo 'root:x:0:0:root:/:/bin/sh' >"$WORLD/rootfs/etc/passwd"
+	echo 'root:x:0:' >"$WORLD/rootfs/etc/group"
+	echo container >"$WORLD/rootfs/www/index.html"
+	tar -C "$WORLD/rootfs" -c . | pod import --change CMD=/bin/sh - "$IMAGE" >/dev/null
+
+	# Servers: the "internet" (web and DNS) and two host services.
+	echo internet >"$WORLD/www-inet/index.html"
+	echo service-8000 >"$WORLD/www-8000/index.html"
+	echo service-8001 >"$WORLD/www-8001/index.html"
+	start_in inet httpd-inet busybox httpd -f -p 80 -h "$WORLD/www-inet"
+	start_in inet dnsd python3 "$PROJECT_ROOT/test/dnsd.py" "$INET" internet.test="$INET"
+	start_in world httpd-8000 busybox httpd -f -p 8000 -h "$WORLD/www-8000"
+	start_in world httpd-8001 busybox httpd -f -p 8001 -h "$WORLD/www-8001"
+	wait_listening inet tcp 80
+	wait_listening inet udp 53
+	wait_listening world tcp 8000
+	wait_listening world tcp 8001
+}
+
+teardown_file() {
+	[[ -n ${WORLD:-} ]] || return 0
+	if [[ -e $WORLD/ns/mnt ]]; then
+		pod rm -af -t 0 >/dev/null 2>&1
+		pod network prune -f >/dev/null 2>&1
+		pod rmi -af >/dev/null 2>&1
+	fi
+	local pid
+	while read -r pid; do
+		kill "$pid" 2>/dev/null
+	done <"$WORLD/pids"
+	umount "$WORLD/ns/mnt" 2>/dev/null
+	umount "$WORLD/ns" 2>/dev/null
+	ip netns del "$HOST_NS" 2>/dev/null
+	ip netns del "$INET_NS" 2>/dev/null
+	rm -rf "$WORLD"
+}
+
+setup() {
+	require_privileged
+	command -v podman >/dev/null || cannot_run "podman is not installed (scripts/install-deps)"
+	[[ -n ${WORLD:-} && -e $WORLD/ns/mnt ]] || cannot_run "setup_file could not build podman's world"
+	PARENT="/jt-$$-$BATS_TEST_NUMBER"
+}
+
+teardown() {
+	[[ -n ${WORLD:-} && -e $WORLD/ns/mnt ]] || return 0
+	if [[ -f $BATS_TEST_TMPDIR/user ]]; then # the rootless test's user
+		local user pid
+		user=$(<"$BATS_TEST_TMPDIR/user")
+		for pid in $(pgrep -u "$user"); do kill -9 "$pid" 2>/dev/null; done
+		for ((attempt = 0; attempt < 50; attempt++)); do
+			pgrep -u "$user" >/dev/null || break
+			sleep 0.1
+		done
+		userdel "$user"
+		rm -rf "$(<"$BATS_TEST_TMPDIR/home")"
+	fi
+	pod rm -af -t 0 >/dev/null 2>&1
+	pod network rm -f jt-net >/dev/null 2>&1
+	remove_parent "$PARENT"
+}
+
+# jail [POLICY-OPTION...]: the guide's steps 1 and 2: the loader argv from
+# jail-ai-policy (run where podman runs), the parent cgroup made and
+# filtered. Leaves the argv in $argv and the program ids in $programs.
+jail() {
+	local policy
+	policy=$(world "$POLICY" --cgroup-parent "$PARENT" "$@")
+	mapfile -t argv <<<"$policy"
+	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$CG2$PARENT" ]]
+	mkdir "${argv[1]}"
+	run_loader "${argv[@]}"
+	[[ $status -eq 0 ]] || { echo "loader: $stderr" >&2; return 1; }
+	[[ $(jq -r .success <<<"$output") == true ]]
+	[[ $(jq '.deny + .allow' <<<"$output") -eq $(((${#argv[@]} - 2) / 2)) ]]
+	programs=$(jq -r '.programs[]' <<<"$output")
+}
+
+# In the container: "probe ADDR PORT: what nc said" for each ADDR PORT pair.
+PROBE='while [ $# -gt 1 ]; do echo "probe $1 $2: $(nc -w 3 "$1" "$2" </dev/null 2>&1)"; shift 2; done'
+
+# refused_all: every probe line in $output says EPERM; prints the others.
+refused_all() {
+	local line bad=0
+	while read -r line; do
+		[[ $line == "probe "* ]] || continue
+		[[ $line == *"Operation not permitted"* ]] || { echo "not refused: $line" >&2; bad=1; }
+	done <<<"$output"
+	return "$bad"
+}
+
+@test "podman's world has no way off this machine" {
+	# Only loopback, the veth between the two namespaces and what podman
+	# adds below its host: no link to the host's namespace or its uplink.
+	run world ip -o link show
+	[[ $(grep -cvE ": (lo|${VETH}h@[^:]*|podman[0-9]+|veth[0-9a-z]+@[^:]*): " <<<"$output") -eq 0 ]]
+	run inet ip -o link show
+	[[ $(grep -cvE ": (lo|${VETH}i@[^:]*): " <<<"$output") -eq 0 ]]
+	# The "internet" routes nowhere but its own link.
+	run inet ip route get 192.0.2.1
+	[[ $status -ne 0 && $output == *"unreachable"* ]]
+	run inet ip -6 route get 2001:db8::1
+	[[ $status -ne 0 ]]
+}
+
+@test "default bridge: the first command is refused the gateway, every host address, metadata and link-local; reaches the internet and resolves names" {
+	jail --network podman
+	gateway=$(pod network inspect podman | jq -r '.[0].subnets[0].gateway')
+	[[ $gateway == 10.88.0.1 ]]
+	# The policy names the gateway before podman0 exists, and both host addresses.
+	[[ " ${argv[*]} " == *" --deny $gateway "* && " ${argv[*]} " == *" --deny $HOST "* ]]
+	[[ " ${argv[*]} " == *" --deny $HOST6 "* ]]
+	# The whole argv, as README.md "Callers" shows it for /jail-ai.
+	expected=(--cgroup "$CG2$PARENT" --deny "$HOST" --deny "$HOST6" --deny 10.88.0.1
+		--deny 169.254.0.0/16 --deny fe80::/10 --deny 169.254.169.254 --deny fd00:ec2::254
+		--deny 100.100.100.200 --deny 168.63.129.16 --allow "$INET:53")
+	[[ "${argv[*]}" == "${expected[*]}" ]]
+	run pod run --rm --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c "$PROBE" probe \
+		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80 169.254.1.1 80
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 5 ]]
+	refused_all
+	run pod run --rm --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c \
+		"timeout 10 wget -qO- http://$INET/ && nslookup internet.test"
+	echo "$output"
+	[[ $status -eq 0 && ${lines[0]} == internet ]]
+	[[ $output == *"Address: $INET"* ]]
+}
+
+@test "custom network with DNS: aardvark-dns on the gateway answers through --allow GATEWAY:53, the rest of the gateway stays closed" {
+	pod network create jt-net >/dev/null
+	jail --network jt-net --lan
+	gateway=$(pod network inspect jt-net | jq -r '.[0].subnets[0].gateway')
+	[[ " ${argv[*]} " == *" --deny $gateway "* && " ${argv[*]} " == *" --allow $gateway:53 "* ]]
+	[[ " ${argv[*]} " == *" --deny 10.0.0.0/8 "* ]]
+	pod run -d --name jt-peer --network jt-net --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sleep 600
+	run pod run --rm --network jt-net --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c "$PROBE"' &&
+		nslookup internet.test '"$gateway"' && nslookup jt-peer '"$gateway"' && timeout 10 wget -qO- http://'"$INET/" probe \
+		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 4 ]]
+	refused_all
+	[[ $output == *"Address: $INET"* ]]
+	peer=$(pod inspect jt-peer | jq -r '.[0].NetworkSettings.Networks["jt-net"].IPAddress')
+	[[ $output == *"Name:"*"jt-peer"*"Address: $peer"* ]]
+	[[ ${lines[-1]} == internet ]]
+}
+
+@test "slirp4netns: 10.0.2.3 resolves through --allow 10.0.2.3:53 inside a denied 10.0.0.0/8; 10.0.2.2 and the host are refused" {
+	jail --network slirp4netns --lan
+	[[ " ${argv[*]} " == *" --deny 10.0.2.2 "* && " ${argv[*]} " == *" --allow 10.0.2.3:53 "* ]]
+	run pod run --rm --network slirp4netns --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c "$PROBE"' &&
+		nslookup internet.test 10.0.2.3 && timeout 10 wget -qO- http://'"$INET/" probe \
+		10.0.2.2 8000 "$HOST" 8000 "$HOST6" 8000 169.254.169.254 80 10.0.2.3 80
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 5 ]]
+	refused_all
+	[[ $output == *"Address: $INET"* ]]
+	[[ ${lines[-1]} == internet ]]
+}
+
+@test "an opened host service: --allow GATEWAY:8000/tcp reaches it, and only that port" {
+	jail --network podman --allow 10.88.0.1:8000/tcp
+	[[ ${argv[-2]} == --allow && ${argv[-1]} == 10.88.0.1:8000/tcp ]]
+	run pod run --rm --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sh -c \
+		"timeout 10 wget -qO- http://10.88.0.1:8000/ && $PROBE" probe \
+		10.88.0.1 8001 "$HOST" 8000 10.88.0.1 22
+	echo "$output"
+	[[ $status -eq 0 && ${lines[0]} == service-8000 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
+	refused_all
+}
+
+@test "podman exec: processes started later in the container are filtered too" {
+	jail --network podman
+	pod run -d --name jt-exec --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sleep 600
+	run pod exec jt-exec sh -c "$PROBE" probe 10.88.0.1 8000 "$HOST" 8000 169.254.169.254 80
+	echo "$output"
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
+	refused_all
+	run pod exec jt-exec timeout 10 wget -qO- "http://$INET/"
+	[[ $status -eq 0 && $output == internet ]]
+}
+
+@test "accepted connections: a published port and the container's own address answer the host: the filter passes connections the container accepted" {
+	jail --network podman
+	pod run -d --name jt-web -p 8080:80 --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" \
+		httpd -f -p 80 -h /www
+	address=$(pod inspect jt-web | jq -r '.[0].NetworkSettings.IPAddress')
+	# From the "internet": the reply goes to an address nobody denied.
+	fetch() { [[ $("$1" timeout 10 busybox wget -qO- "$2") == container ]]; }
+	eventually fetch inet "http://$HOST:8080/"
+	# From the host itself: replies go to a denied host address.
+	fetch world "http://$HOST:8080/"
+	fetch world "http://$address/"
+	# The container's own new connections to the host stay refused.
+	run pod exec jt-web sh -c "$PROBE" probe "$HOST" 8000 10.88.0.1 8000
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 2 ]]
+}
+
+@test "removing the container and its parent cgroup frees every program" {
+	jail --network podman
+	count=$(wc -w <<<"$programs")
+	[[ $count -ge 5 ]]
+	pod run -d --name jt-gone --cgroup-parent="$PARENT" --cap-drop=NET_RAW "$IMAGE" sleep 600
+	# bpftool's plain tree lists only direct attachments: "effective" shows
+	# the parent's programs on the container's cgroup.
+	scope=$(pod inspect jt-gone | jq -r '.[0].Id')
+	run bpftool cgroup tree "$CG2$PARENT" effective
+	[[ $output == *"libpod-$scope"* ]]
+	[[ $(grep -c ' jailai_' <<<"$output") -eq $((2 * count)) ]]
+	for id in $programs; do bpftool prog show id "$id" >/dev/null; done
+	pod rm -f -t 0 jt-gone >/dev/null
+	remove_parent "$PARENT"
+	# The kernel frees them from a work queue once the cgroup is released.
+	gone() { for id in $programs; do ! bpftool prog show id "$id" >/dev/null 2>&1 || return 1; done; }
+	for ((attempt = 0; attempt < 300; attempt++)); do gone && break; sleep 0.1; done
+	gone
+}
+
+@test "jail-ai-policy: --help, usage errors, pasta's fixed addresses, an unknown network" {
+	run "$POLICY" --help
+	[[ $status -eq 0 && ${lines[0]} == "Print the jail-ai-ebpf-loader argv"* ]]
+	run "$POLICY" --network
+	[[ $status -eq 64 && $output == "jail-ai-policy: --network: unknown option or missing value (see --help)" ]]
+	run "$POLICY" --dns resolver.example
+	[[ $status -eq 64 && $output == "jail-ai-policy: --dns resolver.example: not an IP address" ]]
+	run world "$POLICY" --network pasta --dns fd00::53
+	[[ $status -eq 0 ]]
+	[[ " ${lines[*]} " == *" --deny 169.254.0.0/16 "* && " ${lines[*]} " == *" --allow 169.254.1.1:53 "* ]]
+	[[ " ${lines[*]} " == *" --allow [fd00::53]:53 "* && " ${lines[*]} " == *" --deny $HOST "* ]]
+	run world "$POLICY" --network jt-none
+	[[ $status -eq 69 && $output == "jail-ai-policy: podman network inspect jt-none: "* ]]
+	run world "$POLICY" --cgroup-parent jail-ai.slice
+	[[ $status -eq 64 && $output == *"the cgroupfs manager takes an absolute, canonical path" ]]
+}
+
+@test "rootless podman on this hybrid host: run from a filtered cgroup the user owns, the same refusals, DNS, internet, host service, exec and published port" {
+	# Root delegates a cgroup to the user (as a delegated systemd slice
+	# would be) and starts the user's session in it; the user makes a child,
+	# has it filtered, moves into it and runs podman. Rootless podman on
+	# cgroup v1 cannot use --cgroup-parent: containers, conmon and
+	# slirp4netns stay in the cgroup podman runs in.
+	user="jt$$r$BATS_TEST_NUMBER"
+	home=$(mktemp -d "/tmp/jt-$$-home.XXXXXX")
+	echo "$user" >"$BATS_TEST_TMPDIR/user"
+	echo "$home" >"$BATS_TEST_TMPDIR/home"
+	useradd -M -d "$home" -s /bin/sh "$user"
+	grep -q "^$user:" /etc/subuid || { echo "useradd gave $user no subordinate uids" >&2; return 1; }
+	uid=$(id -u "$user")
+	chmod 0755 "$home"
+	mkdir -m 0700 "$home/run"
+	cp "$POLICY" "$home/jail-ai-policy"
+	printf '[storage]\ndriver = "vfs"\n' >"$home/storage.conf"
+	grep -v -e '^tmp_dir' -e '^network_config_dir' "$WORLD/containers.conf" >"$home/containers.conf"
+	chown -R "$user:" "$home"
+	delegated="$CG2$PARENT"
+	mkdir "$delegated"
+	chown "$user:" "$delegated" "$delegated"/cgroup.{procs,subtree_control,threads}
+	as_user() {
+		world sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated" \
+			setpriv --reuid "$uid" --regid "$uid" --init-groups env -i HOME="$home" \
+			XDG_RUNTIME_DIR="$home/run" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			CONTAINERS_CONF="$home/containers.conf" CONTAINERS_STORAGE_CONF="$home/storage.conf" "$@"
+	}
+	tar -C "$WORLD/rootfs" -c . | as_user podman import --change CMD=/bin/sh - "$IMAGE" >/dev/null
+	run_capture as_user "$home/jail-ai-policy" --network slirp4netns --cgroup-parent /jail-ai
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --cgroup-parent: rootless podman cannot place containers on a cgroup v1 or hybrid host;"* ]]
+
+	as_user mkdir "$delegated/box"
+	policy=$(as_user "$home/jail-ai-policy" --network slirp4netns --lan --allow "$HOST:8000/tcp")
+	mapfile -t argv <<<"$policy"
+	[[ " ${argv[*]} " == *" --allow 10.0.2.100 "* && ${argv[-1]} == "$HOST:8000/tcp" ]]
+	# As through sudo: SUDO_UID names the caller, who must own the cgroup.
+	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$delegated/box" "${argv[@]}"
+	[[ $status -eq 0 && $(jq -r .success <<<"$output") == true ]]
+	run as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman run --rm --network slirp4netns --cap-drop=NET_RAW "$IMAGE" sh -c \
+		"grep '^0::' /proc/self/cgroup && $PROBE"' && nslookup internet.test 10.0.2.3 &&
+		timeout 10 wget -qO- http://'"$INET/" probe \
+		10.0.2.2 8000 "$HOST" 8001 "$HOST6" 8000 169.254.169.254 80 10.0.2.3 80
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $output == *"0::$PARENT/box"* ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 5 ]]
+	refused_all
+	[[ $output == *"Address: $INET"* && ${lines[-1]} == internet ]]
+
+	# The host service opened by --allow HOST:8000/tcp, podman exec and a
+	# published port (rootlessport, also in the filtered cgroup).
+	as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman run -d --name jt-rootless -p 8081:80 --network slirp4netns --cap-drop=NET_RAW \
+		"$IMAGE" httpd -f -p 80 -h /www >/dev/null
+	# Rootless runc on cgroup v1 leaves an exec'd process in the cgroup of
+	# `podman exec` itself: exec from the filtered cgroup too.
+	run as_user podman exec jt-rootless grep '^0::' /proc/self/cgroup
+	[[ $output == "0::$PARENT" ]]
+	run as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \
+		podman exec jt-rootless sh -c "grep '^0::' /proc/self/cgroup &&
+		timeout 10 wget -qO- http://$HOST:8000/ && $PROBE" probe \
+		"$HOST" 8001 10.0.2.2 8000 169.254.169.254 80
+	echo "$output"
+	[[ $status -eq 0 && ${lines[0]} == "0::$PARENT/box" && ${lines[1]} == service-8000 ]]
+	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
+	refused_all
+	fetch() { [[ $("$1" timeout 10 busybox wget -qO- "$2") == container ]]; }
+	eventually fetch inet "http://$HOST:8081/"
+	fetch world "http://$HOST:8081/"
+	as_user podman rm -f -t 0 jt-rootless >/dev/null
+}
+
+@test "the host's own namespace is untouched: no podman link, NAT chain, forwarding or state directory" {
+	run ip -o link show
+	[[ $output != *podman* ]]
+	run iptables -S
+	[[ $output != *NETAVARK* ]]
+	run iptables -t nat -S
+	[[ $output != *NETAVARK* ]]
+	[[ $(sysctl -n net.ipv4.ip_forward) == "$(<"$WORLD/host-forward")" ]]
+	for path in /run/containers /run/libpod /var/lib/containers /etc/containers/networks; do
+		[[ -e $path ]] && echo "$path"
+	done >"$BATS_TEST_TMPDIR/host-paths"
+	diff "$WORLD/host-paths" "$BATS_TEST_TMPDIR/host-paths"
+}
