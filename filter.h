@@ -15,7 +15,8 @@
  *    this address", for packets whose ports cannot be read.
  * A lookup asks for the longest matching prefix of one kind (and one port
  * block), so the work per packet is at most 2 + 16 lookups (+ as many again
- * for the IPv4 address inside a NAT64 one), whatever the number of rules.
+ * for the IPv4 address inside a NAT64 one), whatever the number of rules;
+ * one when no deny rule's prefix contains the destination (KIND_DENY).
  *
  * Value: the rank of the rule, (address prefix length << 2 | has ports << 1
  * | deny). The highest rank among the matches wins (DESIGN.md section 6:
