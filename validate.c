@@ -220,8 +220,9 @@ void escape(const char *text, char *buf, size_t size, int json)
 		used += (size_t)sprintf(
 			buf + used,
 			json ? (c == '"' || c == '\\' ? "\\%c" : "%c") :
-			       (c > ' ' && c <= '~' && c != '\\' ? "%c" :
-								   "\\x%02x"),
+			       (c > ' ' && c <= '~' && c != '\\' && c != '\'' ?
+					"%c" :
+					"\\x%02x"),
 			c);
 	snprintf(buf + used, size - used, "%s", *text ? "..." : "");
 }

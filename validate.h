@@ -65,7 +65,8 @@ int parse_args(int argc, char *const argv[], struct request *req,
 	       struct parse_error *err);
 
 /* json: '"' and '\' get a backslash. Otherwise, for messages: bytes outside
- * printable ASCII and '\' become \xNN. Either way a text too long for buf
+ * printable ASCII, '\' and '\'' become \xNN (so an empty argument, shown as
+ * '', is told from one that is two quotes). Either way a text too long for buf
  * is cut with "..." (size must be at least 8). */
 void escape(const char *text, char *buf, size_t size, int json);
 

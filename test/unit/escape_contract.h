@@ -29,7 +29,7 @@ static int escape_contract(const char *text, const char *out, size_t size,
 		boundary[used] = 1;
 		if (json && (c == '"' || c == '\\'))
 			full[used++] = '\\';
-		if (json || (c > ' ' && c <= '~' && c != '\\'))
+		if (json || (c > ' ' && c <= '~' && c != '\\' && c != '\''))
 			full[used++] = (char)c;
 		else
 			used += (size_t)snprintf(full + used, 5, "\\x%02x", c);
