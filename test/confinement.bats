@@ -255,8 +255,12 @@ success_json_re() {
 	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
 	assert_filter_first
-	# Each hook swapped in place: BPF_F_REPLACE (0x4) with BPF_F_ALLOW_MULTI.
-	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x6, replace_bpf_fd=[1-9]' "$TRACE") -eq 6 ]]
+	# Each filter hook swapped in place: BPF_F_REPLACE (0x4) with
+	# BPF_F_ALLOW_MULTI; the sockops program goes beside the old one
+	# (BPF_F_ALLOW_MULTI alone), which is then detached (BPF_PROG_DETACH, 0x9).
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x6, replace_bpf_fd=[1-9]' "$TRACE") -eq 5 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x8, \{.*attach_flags=0x2, replace_bpf_fd=0' "$TRACE") -eq 1 ]]
+	[[ $(grep -cE '^[0-9]+ +bpf\(0x9, ' "$TRACE") -eq 1 ]]
 }
 
 @test "a full request (8192 IPv4 + 8192 IPv6 rules): only allowlisted calls" {

@@ -408,11 +408,11 @@ only_as_root() {
 	else
 		# Classic sudo -g without -u runs the command as the caller
 		# (sudoers lets anyone be themselves with their own groups): no
-		# privilege, so the kernel refuses and nothing is attached; the
-		# loader says what it says when the member runs it without sudo.
+		# privilege, so the loader refuses before it builds anything, as
+		# when the member runs it without sudo.
 		[[ $status -eq 77 ]]
 		[[ -z $output ]]
-		[[ $stderr == "jail-ai-ebpf-loader: loading the embedded filter"*": Operation not permitted" ]]
+		[[ $stderr == "jail-ai-ebpf-loader: the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo" ]]
 		local via_sudo=$stderr
 		run_capture runuser -u "$MEMBER" -- "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1
 		[[ $status -eq 77 && $stderr == "$via_sudo" ]]
