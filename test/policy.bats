@@ -126,6 +126,12 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	[[ $status -eq 64 && $stderr == "jail-ai-policy: --network host: the container would share this host's network namespace, "* ]]
 	run_capture "$POLICY" --network private
 	[[ $status -eq 64 && $stderr == "jail-ai-policy: --network private: name the network podman will use "* ]]
+	run_capture "$POLICY" --engine lxc
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --engine lxc: podman or docker" ]]
+	run_capture "$POLICY" --engine docker --network container:web
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --network container:web: name the network docker will use (a docker network or none)" ]]
+	run_capture "$POLICY" --engine docker --network host
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --network host: the container would share this host's network namespace, "* ]]
 	run_capture "$POLICY" --cgroup-parent /a --cgroup-parent /b
 	[[ $status -eq 64 && $stderr == "jail-ai-policy: --cgroup-parent: given twice" ]]
 	run_capture "$POLICY" --watch true
