@@ -2,11 +2,9 @@
 # Docker on a systemd host (the `make check-distro` guest; dockerd runs only
 # there): Debian 13's docker.io with its own configuration (systemd cgroup
 # driver, containerd, runc, iptables, the userland proxy), started by this
-# suite. jail-ai-policy has no Docker network yet: the suite gives it
-# `--network none` (the host, its link, the private and local ranges, with
-# docker0's 172.17.0.0/16 inside 172.16.0.0/12) and the DNS each Docker
-# network needs, filters a slice of our own and starts containers below it
-# with `docker run --cgroup-parent=jailai.slice`, the guide's seccomp profile
+# suite. The guide's steps with `jail-ai-policy --engine docker`: a slice of
+# our own, the policy for the docker network, the loader through sudo, and
+# `docker run --cgroup-parent=jailai.slice` with the guide's seccomp profile
 # and --cap-drop=NET_RAW. Runs last: dockerd leaves its firewall rules.
 
 load helpers
@@ -45,13 +43,13 @@ teardown() {
 }
 
 # jail [POLICY-OPTION...]: the slice, the profile, jail-ai-policy's argv for
-# --network none plus the options given, the loader through sudo. Leaves
-# $argv, $programs and the `docker run` options in $guide.
+# Docker, the loader through sudo. Leaves $argv, $programs and the
+# `docker run` options in $guide.
 jail() {
 	local policy counts
 	systemctl start "$SLICE"
 	"$POLICY" --seccomp-profile "$BATS_TEST_TMPDIR/seccomp.json"
-	policy=$("$POLICY" --network none --cgroup-parent "$SLICE" "$@")
+	policy=$("$POLICY" --engine docker --cgroup-parent "$SLICE" "$@")
 	mapfile -t argv <<<"$policy"
 	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$CG2/$SLICE" ]]
 	run_capture sudo -n "$LOADER" "${argv[@]}"
@@ -62,7 +60,7 @@ jail() {
 	guide=(--cgroup-parent="$SLICE" --cap-drop=NET_RAW --security-opt "seccomp=$BATS_TEST_TMPDIR/seccomp.json")
 }
 
-@test "Debian's dockerd: systemd cgroup driver on cgroup v2; docker0 is 172.17.0.1/16; what jail-ai-policy --network none prints" {
+@test "Debian's dockerd: systemd cgroup driver on cgroup v2, docker0 172.17.0.1/16; jail-ai-policy --engine docker denies the bridge and opens the host's resolver" {
 	run docker info --format '{{.CgroupDriver}} {{.CgroupVersion}} {{.DefaultRuntime}} {{.SecurityOptions}}'
 	echo "$output"
 	[[ $output == "systemd 2 runc "* ]]
@@ -70,14 +68,15 @@ jail() {
 	run ip -4 -o addr show docker0
 	[[ $output == *" 172.17.0.1/16 "* ]]
 	systemctl start "$SLICE"
-	run "$POLICY" --network none --cgroup-parent "$SLICE"
-	echo "# jail-ai-policy --network none: $(tr '\n' ' ' <<<"$output")" >&3
-	[[ $status -eq 0 ]]
-	[[ " ${lines[*]} " == *" --deny 172.16.0.0/12 "* ]]
+	run "$POLICY" --engine docker --cgroup-parent "$SLICE"
+	echo "# jail-ai-policy --engine docker: $(tr '\n' ' ' <<<"$output")" >&3
+	[[ $status -eq 0 && ${lines[1]} == "$CG2/$SLICE" ]]
+	[[ " ${lines[*]} " == *" --deny 172.17.0.0/16 "* && " ${lines[*]} " == *" --deny 172.17.0.1 "* ]]
+	[[ " ${lines[*]} " == *" --allow $INET:53 "* && " ${lines[*]} " == *" --deny 172.16.0.0/12 "* ]]
 }
 
 @test "default bridge: the first command is refused docker0's gateway, the host and metadata; reaches the internet and resolves through the host's resolver" {
-	jail --dns "$INET"
+	jail
 	run docker run --rm "${guide[@]}" "$DIMAGE" sh -c "grep ^nameserver /etc/resolv.conf && $PROBE"' &&
 		nslookup internet.test && timeout 20 wget -qO- http://'"$SERVER/" probe \
 		172.17.0.1 8000 "$HOST" 8000 "$HOST6" 8000 "$INET" 80 169.254.169.254 80
@@ -92,7 +91,11 @@ jail() {
 @test "a user network: Docker's embedded DNS at 127.0.0.11 answers (the container's own loopback, open); its gateway and the host stay closed" {
 	docker network create jt-dnet >/dev/null
 	gateway=$(docker network inspect jt-dnet | jq -r '.[0].IPAM.Config[0].Gateway')
-	jail
+	subnet=$(docker network inspect jt-dnet | jq -r '.[0].IPAM.Config[0].Subnet')
+	jail --network jt-dnet
+	[[ " ${argv[*]} " == *" --deny $subnet "* && " ${argv[*]} " == *" --deny $gateway "* ]]
+	# No resolver to open: the embedded DNS is the container's own loopback.
+	[[ " ${argv[*]} " != *":53 "* ]]
 	run docker run --rm --network jt-dnet "${guide[@]}" "$DIMAGE" sh -c "grep ^nameserver /etc/resolv.conf && $PROBE"' &&
 		nslookup internet.test && timeout 20 wget -qO- http://'"$SERVER/" probe \
 		"$gateway" 8000 "$HOST" 8000 169.254.169.254 80
@@ -106,7 +109,7 @@ jail() {
 }
 
 @test "docker exec is filtered; a published port answers the host and the internet" {
-	jail --dns "$INET"
+	jail
 	docker run -d --name jt-web -p 8083:80 "${guide[@]}" "$DIMAGE" httpd -f -p 80 -h /www >/dev/null
 	cgroup=$(cgroup_of "$(docker inspect -f '{{.State.Pid}}' jt-web)")
 	echo "# the Docker container's cgroup: $cgroup" >&3
@@ -126,7 +129,7 @@ jail() {
 }
 
 @test "broadcast and multicast from a filtered Docker container are refused at sendto" {
-	jail --dns "$INET"
+	jail
 	start_bg udp-9999 "$TEST_BIN/sockfamily" listen-udp 9999
 	start_bg udp-5353 "$TEST_BIN/sockfamily" listen-udp 5353 "224.0.0.251%docker0"
 	for port in 9999 5353; do
