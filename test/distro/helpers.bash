@@ -263,3 +263,25 @@ count_rules() {
 	done
 	echo "$deny $allow"
 }
+
+# recipe [POLICY-OPTION...] -- [RUN-ARG...]: README's recipe for the suite,
+# test/distro/recipe-$RECIPE, run by "${RECIPE_AS[@]}" (empty: root). Leaves
+# the run's output (the loader's reply taken off) in $output and $lines, the
+# reply in $reply, the argv the recipe gave the loader in $argv and the
+# program ids in $programs; checks that the argv names $RECIPE_CGROUP.
+recipe() {
+	local home counts
+	home=$(getent passwd "${RECIPE_USER:-root}" | cut -d: -f6)
+	rm -f "$home/argv"
+	run_capture "${RECIPE_AS[@]}" "$PROJECT_ROOT/test/distro/recipe-$RECIPE" "$@"
+	echo "$output"
+	echo "$stderr" >&2
+	reply=$(head -n 1 <<<"$output")
+	output=$(tail -n +2 <<<"$output")
+	mapfile -t lines <<<"$output"
+	mapfile -t argv <"$home/argv"
+	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$RECIPE_CGROUP" ]]
+	counts=$(count_rules "${argv[@]}")
+	# shellcheck disable=SC2086 # two numbers
+	programs=$(check_reply "$reply" $counts)
+}

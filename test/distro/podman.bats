@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
 # Root podman 5 on a systemd host (the `make check-distro` guest): Debian 13's
 # podman with its own configuration (systemd cgroup manager, netavark,
-# aardvark-dns, crun, journald), untouched, runs README.md's guide ("Callers",
-# the systemd recipe, here for root): a slice of our own, started first,
-# jail-ai-policy resolves its cgroup with systemctl, the loader (through
-# sudo -n) filters it, and `podman run --cgroup-parent=jailai.slice` starts
-# the container below it. Real traffic shows what the container reaches.
+# aardvark-dns, crun, journald), untouched, runs README.md's recipe for root
+# podman on a systemd host (test/distro/recipe-podman): a slice of our own,
+# started first, jail-ai-policy resolves its cgroup with systemctl, the
+# loader (through sudo -n) filters it, and
+# `podman run --cgroup-parent=jailai.slice` starts the container below it. Real traffic shows what the container reaches.
 
 load helpers
 
@@ -20,12 +20,14 @@ setup_file() {
 teardown_file() {
 	podman rm -af -t 0 >/dev/null 2>&1
 	podman rmi -af >/dev/null 2>&1
+	rm -f /etc/jail-ai-seccomp.json /root/argv
 	world_down
 }
 
 setup() {
 	[[ -x $LOADER ]] || cannot_run "the package did not install $LOADER"
 	[[ -n ${WORLD:-} ]] || cannot_run "setup_file could not build the world"
+	RECIPE=podman RECIPE_AS=() RECIPE_CGROUP=$CG2/$SLICE
 }
 
 teardown() {
@@ -36,25 +38,8 @@ teardown() {
 	true
 }
 
-# jail [POLICY-OPTION...]: the guide's steps, for root: the slice, the
-# seccomp profile, the argv from jail-ai-policy, the loader through sudo.
-# Leaves the argv in $argv, the program ids in $programs and the guide's
-# `podman run` options in $guide.
-jail() {
-	local policy counts
-	systemctl start "$SLICE"
-	[[ $(systemctl show -P ControlGroup "$SLICE") == "/$SLICE" ]]
-	"$POLICY" --seccomp-profile "$BATS_TEST_TMPDIR/seccomp.json"
-	policy=$("$POLICY" --cgroup-parent "$SLICE" "$@")
-	mapfile -t argv <<<"$policy"
-	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$CG2/$SLICE" ]]
-	run_capture sudo -n "$LOADER" "${argv[@]}"
-	[[ $status -eq 0 ]] || { echo "loader: $stderr" >&2; return 1; }
-	counts=$(count_rules "${argv[@]}")
-	# shellcheck disable=SC2086 # two numbers
-	programs=$(check_reply "$output" $counts)
-	guide=(--cgroup-parent="$SLICE" --cap-drop=NET_RAW --security-opt "seccomp=$BATS_TEST_TMPDIR/seccomp.json")
-}
+# The recipe's `podman run` options, for a second container below the slice.
+GUIDE=(--cgroup-parent="$SLICE" --cap-drop=NET_RAW --security-opt seccomp=/etc/jail-ai-seccomp.json)
 
 @test "root podman reads Debian's configuration: systemd cgroup manager, netavark, crun; without --cgroup-parent a container lands in machine.slice" {
 	run podman info --format '{{.Host.CgroupManager}} {{.Host.CgroupsVersion}} {{.Host.NetworkBackend}} {{.Host.OCIRuntime.Name}}'
@@ -83,19 +68,17 @@ jail() {
 }
 
 @test "default network: the first command is refused the gateway, the host's link and addresses, metadata and link-local at once; reaches the internet and resolves through the host's resolver" {
-	jail --network podman
 	gateway=$(podman network inspect podman | jq -r '.[0].subnets[0].gateway')
+	recipe --network podman -- --rm "$IMAGE" sh -c "$PROBE" probe \
+		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 "$INET" 80 169.254.169.254 80 169.254.1.1 80
+	[[ $status -eq 0 ]]
 	[[ " ${argv[*]} " == *" --deny $gateway "* && " ${argv[*]} " == *" --deny $HOST "* ]]
 	[[ " ${argv[*]} " == *" --deny $HOST6 "* && " ${argv[*]} " == *" --allow $INET:53 "* ]]
-	run podman run --rm "${guide[@]}" "$IMAGE" sh -c "$PROBE" probe \
-		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 "$INET" 80 169.254.169.254 80 169.254.1.1 80
-	echo "$output"
-	[[ $status -eq 0 ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 6 ]]
 	refused_all
 	# podman copies the host's resolv.conf: its resolver answers through
 	# --allow INET:53.
-	run podman run --rm "${guide[@]}" "$IMAGE" sh -c \
+	run podman run --rm "${GUIDE[@]}" "$IMAGE" sh -c \
 		"grep ^nameserver /etc/resolv.conf && timeout 20 wget -qO- http://$SERVER/ && nslookup internet.test"
 	echo "$output"
 	[[ $status -eq 0 && ${lines[0]} == "nameserver $INET" && ${lines[1]} == internet ]]
@@ -104,13 +87,11 @@ jail() {
 
 @test "a network of its own with aardvark-dns: its DNS answers through --allow GATEWAY:53; the rest of the gateway and the host stay closed" {
 	podman network create jt-net >/dev/null
-	jail --network jt-net
 	gateway=$(podman network inspect jt-net | jq -r '.[0].subnets[0].gateway')
-	[[ " ${argv[*]} " == *" --allow $gateway:53 "* ]]
-	run podman run --rm --network jt-net "${guide[@]}" "$IMAGE" sh -c "grep ^nameserver /etc/resolv.conf && $PROBE"' &&
+	recipe --network jt-net -- --rm --network jt-net "$IMAGE" sh -c "grep ^nameserver /etc/resolv.conf && $PROBE"' &&
 		nslookup internet.test && timeout 20 wget -qO- http://'"$SERVER/" probe \
 		"$gateway" 8000 "$HOST" 8000 169.254.169.254 80
-	echo "$output"
+	[[ " ${argv[*]} " == *" --allow $gateway:53 "* ]]
 	[[ $status -eq 0 && ${lines[0]} == "nameserver $gateway" ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
 	refused_all
@@ -118,8 +99,8 @@ jail() {
 }
 
 @test "podman exec: a process started later is filtered too, and runs below the slice" {
-	jail --network podman
-	podman run -d --name jt-exec "${guide[@]}" "$IMAGE" sleep 600
+	recipe --network podman -- -d --name jt-exec "$IMAGE" sleep 600
+	[[ $status -eq 0 ]]
 	cgroup=$(cgroup_of "$(podman inspect -f '{{.State.Pid}}' jt-exec)")
 	echo "# the container's cgroup: $cgroup" >&3
 	[[ $cgroup == "/$SLICE/libpod-"*".scope"* ]]
@@ -138,8 +119,8 @@ jail() {
 }
 
 @test "a published port answers the host and the internet: the filter passes connections the container accepted; its own connections to the host stay refused" {
-	jail --network podman
-	podman run -d --name jt-web -p 8080:80 "${guide[@]}" "$IMAGE" httpd -f -p 80 -h /www
+	recipe --network podman -- -d --name jt-web -p 8080:80 "$IMAGE" httpd -f -p 80 -h /www
+	[[ $status -eq 0 ]]
 	fetch() { [[ $("$@") == container ]]; }
 	eventually fetch inet busybox wget -qO- -T 10 "http://$HOST:8080/"
 	fetch busybox wget -qO- -T 10 "http://$HOST:8080/"
@@ -148,7 +129,6 @@ jail() {
 }
 
 @test "broadcast and multicast from a guided container reach no host listener; from an unfiltered container they do" {
-	jail --network podman
 	# The control: podman's default parent, unfiltered; it keeps podman0 up.
 	podman run -d --name jt-control --cap-drop=NET_RAW "$IMAGE" sleep 600
 	bridge=$(podman network inspect podman | jq -r '.[0].network_interface')
@@ -159,10 +139,9 @@ jail() {
 		eventually grep -qx ready "$WORLD/udp-$port.log"
 	done
 	# shellcheck disable=SC2016 # expanded by the container's sh
-	run podman run --rm "${guide[@]}" "$IMAGE" sh -c 'for to in "$@"; do
+	recipe --network podman -- --rm "$IMAGE" sh -c 'for to in "$@"; do
 		sockfamily send-udp "${to% *}" "${to#* }" filtered; done' sh \
 		"10.88.255.255 9999" "255.255.255.255 9999" "224.0.0.251 5353" "239.255.255.250 1900"
-	echo "$output"
 	[[ $status -eq 1 && $(grep -c ' EPERM$' <<<"$output") -eq 4 ]]
 	delivered() { # ADDR PORT
 		podman exec jt-control sockfamily send-udp "$1" "$2" control >/dev/null &&
@@ -176,8 +155,8 @@ jail() {
 }
 
 @test "removing the container and stopping the slice frees every program" {
-	jail --network podman
-	podman run -d --name jt-gone "${guide[@]}" "$IMAGE" sleep 600
+	recipe --network podman -- -d --name jt-gone "$IMAGE" sleep 600
+	[[ $status -eq 0 ]]
 	id=$(podman inspect jt-gone | jq -r '.[0].Id')
 	run bpftool cgroup tree "$CG2/$SLICE" effective
 	echo "$output"

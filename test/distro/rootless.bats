@@ -36,6 +36,7 @@ setup() {
 	HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
 	UID_N=$(id -u "$USER_NAME")
 	SLICE_CG="$CG2/user.slice/user-$UID_N.slice/user@$UID_N.service/jailai.slice"
+	RECIPE=rootless RECIPE_AS=(u) RECIPE_USER=$USER_NAME RECIPE_CGROUP=$SLICE_CG
 }
 
 teardown() {
@@ -46,23 +47,6 @@ teardown() {
 }
 
 u() { login_as "$USER_NAME" "$@"; }
-
-# recipe [POLICY-OPTION...] -- [PODMAN-RUN-ARGS...]: README's recipe as the
-# user; $output holds podman's output, $reply the loader's, $argv the
-# policy, $programs the ids.
-recipe() {
-	run_capture u "$PROJECT_ROOT/test/distro/recipe-rootless" "$@"
-	echo "$output"
-	echo "$stderr" >&2
-	reply=$(head -n 1 <<<"$output")
-	output=$(tail -n +2 <<<"$output")
-	mapfile -t lines <<<"$output"
-	mapfile -t argv <"$HOME_DIR/argv"
-	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$SLICE_CG" ]]
-	counts=$(count_rules "${argv[@]}")
-	# shellcheck disable=SC2086 # two numbers
-	programs=$(check_reply "$reply" $counts)
-}
 
 @test "rootless podman reads Debian's configuration: systemd cgroup manager, pasta by default, crun; the slice is the user's own" {
 	run u podman info --format '{{.Host.CgroupManager}} {{.Host.CgroupsVersion}} {{.Host.NetworkBackend}} {{.Host.OCIRuntime.Name}} {{.Host.RootlessNetworkCmd}}'
@@ -84,6 +68,8 @@ recipe() {
 	[[ $status -eq 0 ]]
 	[[ " ${argv[*]} " == *" --allow 169.254.1.1:53 "* && " ${argv[*]} " == *" --deny 169.254.0.0/16 "* ]]
 	[[ $output == *"nameserver 169.254.1.1"* ]]
+	# pasta copies the host's uplink address into the container.
+	[[ $output == *" inet $HOST/24 "* ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 6 ]]
 	refused_all
 	[[ $output == *"Address: $SERVER"* && ${lines[-1]} == internet ]]
