@@ -3,7 +3,7 @@
  * jail-ai-ebpf-loader kernel side: judge every connection, datagram and
  * packet from the cgroup by the caller's rules (DESIGN.md section 6).
  *
- * The socket hooks return 0 for a denied destination, so connect(), sendto()
+ * The socket hooks return VERDICT_DENY for a denied destination, so connect(), sendto()
  * and sendmsg() fail at once with EPERM. The egress hook is the fail-closed
  * backstop for traffic that never passes a socket hook (raw and ICMP sockets,
  * connections established before the filter was attached). Connections the
@@ -11,11 +11,13 @@
  *
  * Only stable UAPI context fields are used: no CO-RE, no kernel BTF, and no
  * global data (the loader may not mmap once its seccomp filter is live).
- * Program names start with "jailai_" so the loader can find its own.
+ * Program names start with PROG_NAME_PREFIX ("jailai_", filter.h) so the
+ * loader can find its own.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
@@ -26,10 +28,15 @@
 #define AF_UNSPEC 0
 #define AF_INET 2
 #define AF_INET6 10
-#define IPPROTO_MPTCP_SOCKET \
-	262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
+#define IPPROTO_MPTCP_SOCKET 262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
 #define TCP_LISTEN 10
 #define IP_FRAGMENT_OFFSET 0x1fff
+/* IPv6 extension headers that linux/in6.h does not name (IANA "IPv6
+ * Extension Header Types", RFC 7045): */
+#define IPPROTO_HIP 139 /* Host Identity Protocol, RFC 7401 */
+#define IPPROTO_SHIM6 140 /* RFC 5533 */
+#define IPPROTO_EXPERIMENT1 253 /* RFC 3692 */
+#define IPPROTO_EXPERIMENT2 254
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -64,7 +71,7 @@ static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
 	return rank ? *rank : 0;
 }
 
-/* Is d denied? The best rule's rank decides (filter.h): the longest prefix
+/* Is d denied (1) or not (0)? The best rule's rank decides (filter.h): the longest prefix
  * wins, a rule with ports beats one without at equal length, deny wins a
  * tie; so without a deny rule whose prefix contains d, d is allowed. If
  * d's ports could not be read: is there such a deny rule? */
@@ -91,13 +98,13 @@ __noinline int deny_one(const struct dest *d, int unreadable)
 		return 1;
 	best = lookup(&key, KIND_ANY_PORT, 0);
 	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		return (int)(best & 1);
-	for (level = 0; level < 16; level++) {
-		rank = lookup(&key, kind | level,
-			      d->port & ~((1U << level) - 1));
-		best = rank > best ? rank : best;
+		return (int)(best & RANK_DENY);
+	for (level = 0; level < PORT_LEVELS; level++) {
+		rank = lookup(&key, kind | level, d->port & ~((1U << level) - 1));
+		if (rank > best)
+			best = rank;
 	}
-	return (int)(best & 1);
+	return (int)(best & RANK_DENY);
 }
 
 /* Destinations that stand for another address are judged as that address:
@@ -115,11 +122,10 @@ static __always_inline int denied(struct dest *d, int unreadable)
 	}
 	if (d->family == AF_INET && !d->addr[0])
 		d->addr[0] = bpf_htonl(0x7f000001);
-	if (d->family == AF_INET6 &&
-	    !(d->addr[0] | d->addr[1] | d->addr[2] | d->addr[3]))
+	if (d->family == AF_INET6 && !(d->addr[0] | d->addr[1] | d->addr[2] | d->addr[3]))
 		d->addr[3] = bpf_htonl(1);
-	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) &&
-		!d->addr[1] && !d->addr[2];
+	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) && !d->addr[1] &&
+		!d->addr[2];
 	deny = deny_one(d, unreadable);
 	if (nat64) {
 		d->family = AF_INET;
@@ -133,8 +139,7 @@ static __always_inline int denied(struct dest *d, int unreadable)
  * connected UDP socket, sendmsg() with control messages runs the hook with
  * an all-zero AF_UNSPEC address: not a destination (the peer was judged at
  * connect, the backstop judges every packet), so it is not judged. */
-static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx,
-					   __u8 family)
+static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx, __u8 family)
 {
 	struct dest d = { .family = family };
 
@@ -148,11 +153,10 @@ static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx,
 	}
 	if (ctx->user_family == AF_UNSPEC && !ctx->user_port &&
 	    !(d.addr[0] | d.addr[1] | d.addr[2] | d.addr[3]))
-		return 1;
-	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP :
-							     ctx->protocol;
+		return VERDICT_ALLOW;
+	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP : ctx->protocol;
 	d.port = bpf_ntohs(ctx->user_port);
-	return !denied(&d, 0);
+	return denied(&d, 0) ? VERDICT_DENY : VERDICT_ALLOW;
 }
 
 /* Marks the connections the jail accepts, in a way that outlives this run:
@@ -167,15 +171,13 @@ int jailai_sockops(struct bpf_sock_ops *ctx)
 	struct bpf_sock *sk = ctx->sk;
 
 	if (ctx->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
-		bpf_sock_ops_cb_flags_set(
-			ctx, (int)(ctx->bpf_sock_ops_cb_flags |
-				   BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG));
+		bpf_sock_ops_cb_flags_set(ctx, (int)(ctx->bpf_sock_ops_cb_flags |
+						     BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG));
 	else if (ctx->op != BPF_SOCK_OPS_HDR_OPT_LEN_CB)
-		return 1;
+		return VERDICT_ALLOW;
 	if (sk)
-		bpf_sk_storage_get(&accepted, sk, 0,
-				   BPF_SK_STORAGE_GET_F_CREATE);
-	return 1;
+		bpf_sk_storage_get(&accepted, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	return VERDICT_ALLOW; /* a sockops program judges nothing */
 }
 
 SEC("cgroup/connect4")
@@ -208,8 +210,8 @@ int jailai_sendmsg6(struct bpf_sock_addr *ctx)
  * the peer only, and plain TCP (no IPv4 options, no IPv6 extension header):
  * an accepted socket given a source route (IP_OPTIONS, IPV6_RTHDR) sends
  * its packets on to other hops, which are judged like any other. */
-static __always_inline int accepted_connection(struct __sk_buff *skb,
-					       const struct dest *d, int plain)
+static __always_inline int accepted_connection(struct __sk_buff *skb, const struct dest *d,
+					       int plain)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u32 peer[4];
@@ -226,20 +228,23 @@ static __always_inline int accepted_connection(struct __sk_buff *skb,
 	peer[1] = *(volatile __u32 *)&sk->dst_ip6[1];
 	peer[2] = *(volatile __u32 *)&sk->dst_ip6[2];
 	peer[3] = *(volatile __u32 *)&sk->dst_ip6[3];
-	if (d->family == AF_INET)
-		peer[0] = *(volatile __u32 *)&sk->dst_ip4,
-		peer[1] = peer[2] = peer[3] = 0;
-	return d->addr[0] == peer[0] && d->addr[1] == peer[1] &&
-	       d->addr[2] == peer[2] && d->addr[3] == peer[3] &&
-	       bpf_sk_storage_get(&accepted, sk, 0, 0);
+	if (d->family == AF_INET) {
+		peer[0] = *(volatile __u32 *)&sk->dst_ip4;
+		peer[1] = 0;
+		peer[2] = 0;
+		peer[3] = 0;
+	}
+	return d->addr[0] == peer[0] && d->addr[1] == peer[1] && d->addr[2] == peer[2] &&
+	       d->addr[3] == peer[3] && bpf_sk_storage_get(&accepted, sk, 0, 0);
 }
 
 /* IPv6 extension headers: behind them the ports cannot be read here. */
 static __always_inline int extension_header(__u8 next)
 {
-	return next == 0 || next == 43 || next == 44 || next == 51 ||
-	       next == 60 || next == 135 || next == 139 || next == 140 ||
-	       next == 253 || next == 254;
+	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_FRAGMENT ||
+	       next == IPPROTO_AH || next == IPPROTO_DSTOPTS || next == IPPROTO_MH ||
+	       next == IPPROTO_HIP || next == IPPROTO_SHIM6 || next == IPPROTO_EXPERIMENT1 ||
+	       next == IPPROTO_EXPERIMENT2;
 }
 
 /* The backstop: the same verdict, ports read from the TCP or UDP header.
@@ -250,7 +255,7 @@ SEC("cgroup_skb/egress")
 int jailai_egress(struct __sk_buff *skb)
 {
 	struct dest d = { 0 };
-	int unreadable = 0;
+	int unreadable = 0, plain;
 	__u32 offset;
 	__be16 port;
 
@@ -258,7 +263,7 @@ int jailai_egress(struct __sk_buff *skb)
 		struct iphdr ip;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
-			return 0;
+			return VERDICT_DENY;
 		d.family = AF_INET;
 		d.addr[0] = ip.daddr;
 		d.protocol = ip.protocol;
@@ -268,29 +273,26 @@ int jailai_egress(struct __sk_buff *skb)
 		struct ipv6hdr ip6;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
-			return 0;
+			return VERDICT_DENY;
 		d.family = AF_INET6;
 		__builtin_memcpy(d.addr, &ip6.daddr, sizeof(d.addr));
 		d.protocol = ip6.nexthdr;
 		offset = sizeof(ip6);
 		unreadable = extension_header(ip6.nexthdr);
 	} else {
-		return 1;
+		return VERDICT_ALLOW; /* not IP */
 	}
-	if (!unreadable &&
-	    (d.protocol == IPPROTO_TCP || d.protocol == IPPROTO_UDP)) {
+	if (!unreadable && (d.protocol == IPPROTO_TCP || d.protocol == IPPROTO_UDP)) {
 		/* the destination port is at offset 2 of either header */
-		unreadable = !!bpf_skb_load_bytes(skb, offset + 2, &port,
-						  sizeof(port));
+		unreadable = !!bpf_skb_load_bytes(skb, offset + 2, &port, sizeof(port));
 		d.port = bpf_ntohs(port);
 	}
-	return accepted_connection(
-		       skb, &d,
-		       d.protocol == IPPROTO_TCP &&
-			       offset == (d.family == AF_INET ?
-						  sizeof(struct iphdr) :
-						  sizeof(struct ipv6hdr))) ||
-	       !denied(&d, unreadable);
+	/* plain TCP: no IPv4 options, no IPv6 extension header */
+	plain = d.protocol == IPPROTO_TCP &&
+		offset == (d.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
+	if (accepted_connection(skb, &d, plain))
+		return VERDICT_ALLOW;
+	return denied(&d, unreadable) ? VERDICT_DENY : VERDICT_ALLOW;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -17,9 +17,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <malloc.h>
@@ -39,18 +39,11 @@
 #include "validate.h"
 
 #define PROG "jail-ai-ebpf-loader"
-#define HOOKS 6
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define PTR(p) ((__u64)(unsigned long)(p))
-#define sys_bpf(cmd, attr) ((int)syscall(__NR_bpf, cmd, attr, sizeof(*(attr))))
-
-/* In the order of the programs in filter.bpf.c and its skeleton. */
-static const enum bpf_attach_type hooks[HOOKS] = {
-	BPF_CGROUP_SOCK_OPS,	 BPF_CGROUP_INET4_CONNECT,
-	BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_INET6_CONNECT,
-	BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET_EGRESS,
-};
+#define QUERY_MAX 64 /* programs on one hook, ours and others', per query */
+#define RACE_RETRIES 64 /* a hook tried again after racing loaders */
+#define HEAP_HEADROOM (1 << 20) /* grown on the first malloc, kept */
+#define HEAP_WARM (64 << 10) /* the first malloc: below M_MMAP_THRESHOLD, so from the heap */
 
 static const char usage[] =
 	"usage: jail-ai-ebpf-loader --cgroup PATH --deny RULE [--deny RULE | --allow RULE]...\n"
@@ -58,23 +51,24 @@ static const char usage[] =
 	"RULE: CIDR, CIDR4:PORTS[/PROTO] or [CIDR6]:PORTS[/PROTO]; PORTS: N or N-M;\n"
 	"PROTO: tcp or udp. The longest prefix wins. See jail-ai-ebpf-loader(8).\n";
 
-static int say(int fd, const char *text)
+/* Why an attach fails with EPERM. */
+static const char exclusive[] =
+	": another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor";
+
+static void say(int fd, const char *text)
 {
 	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		_exit(EX_OSERR);
-	return 0;
 }
 
-__attribute__((noreturn, format(printf, 2, 3))) static void
-die(int code, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static void die(int code, const char *fmt, ...)
 {
 	char msg[PATH_MAX + 512] = PROG ": ";
 	va_list ap;
 
 	va_start(ap, fmt);
 	/* Cut to fit on purpose, keeping the last byte '\0' for the newline. */
-	(void)vsnprintf(msg + strlen(msg), sizeof(msg) - strlen(msg) - 1, fmt,
-			ap);
+	(void)vsnprintf(msg + strlen(msg), sizeof(msg) - strlen(msg) - 1, fmt, ap);
 	va_end(ap);
 	msg[strlen(msg)] = '\n';
 	say(STDERR_FILENO, msg);
@@ -84,8 +78,8 @@ die(int code, const char *fmt, ...)
 /* EPERM from the kernel means "not permitted" (77); anything else is 71. */
 __attribute__((noreturn)) static void die_errno(const char *what)
 {
-	die(errno == EPERM || errno == EACCES ? EX_NOPERM : EX_OSERR, "%s: %s",
-	    what, strerror(errno));
+	die(errno == EPERM || errno == EACCES ? EX_NOPERM : EX_OSERR, "%s: %s", what,
+	    strerror(errno));
 }
 
 static void hygiene(void)
@@ -93,42 +87,42 @@ static void hygiene(void)
 	void *volatile warm; /* volatile: the compiler may not elide it */
 	int fd;
 
-	for (fd = 0; fd <= 2; fd++)
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			_exit(EX_OSERR);
-	if (close_range(3, ~0U, 0) < 0 || chdir("/") < 0 ||
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) < 0 || chdir("/") < 0 ||
 	    prctl(PR_SET_DUMPABLE, 0) < 0)
 		_exit(EX_OSERR);
 	umask(077);
 	/* From here on malloc needs no brk or mmap (seccomp forbids both):
-	 * the heap keeps 1 MiB of headroom, and free() never trims it. */
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
-	mallopt(M_TOP_PAD, 1 << 20);
-	free(warm = malloc(64 << 10));
+	 * the heap keeps its headroom, and free() never trims it. */
+	mallopt(M_TRIM_THRESHOLD, -1); /* -1: never trim (mallopt(3)) */
+	mallopt(M_TOP_PAD, HEAP_HEADROOM);
+	warm = malloc(HEAP_WARM);
+	free(warm);
 }
 
-/* The whole allowlist (SECURITY.md justifies each entry); anything else
- * kills the process. The context is never released: that would free(). */
+/* The whole allowlist (DESIGN.md section 5, SECURITY.md justify each
+ * entry); anything else kills the process. The context is never released:
+ * that would free(). */
 static void confine(void)
 {
-	static const int bpf_cmds[] = {
-		BPF_MAP_CREATE,	       BPF_MAP_UPDATE_ELEM,    BPF_PROG_LOAD,
-		BPF_PROG_RUN,	       BPF_MAP_UPDATE_BATCH,   BPF_PROG_QUERY,
-		BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_ATTACH,
-		BPF_PROG_DETACH
-	};
-	static const int any_args[] = { SCMP_SYS(close),     SCMP_SYS(fstat),
-					SCMP_SYS(fstatfs),   SCMP_SYS(capget),
-					SCMP_SYS(capset),    SCMP_SYS(exit),
+	static const int bpf_cmds[] = { BPF_MAP_CREATE,	       BPF_MAP_UPDATE_ELEM,
+					BPF_PROG_LOAD,	       BPF_PROG_RUN,
+					BPF_MAP_UPDATE_BATCH,  BPF_PROG_QUERY,
+					BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD,
+					BPF_PROG_ATTACH,       BPF_PROG_DETACH };
+	static const int any_args[] = { SCMP_SYS(close),     SCMP_SYS(fstat),  SCMP_SYS(fstatfs),
+					SCMP_SYS(capget),    SCMP_SYS(capset), SCMP_SYS(exit),
 					SCMP_SYS(exit_group) };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = ctx ? 0 : -1;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(bpf_cmds); i++)
+	for (i = 0; i < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]); i++)
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bpf), 1,
 				       SCMP_A0_32(SCMP_CMP_EQ, bpf_cmds[i]));
-	for (i = 0; i < ARRAY_SIZE(any_args); i++)
+	for (i = 0; i < sizeof(any_args) / sizeof(any_args[0]); i++)
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, any_args[i], 0);
 	for (i = STDOUT_FILENO; i <= STDERR_FILENO; i++)
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
@@ -146,38 +140,39 @@ static void parse(int argc, char **argv, struct request *req)
 
 	if (code)
 		die(code, "%s", err.message);
-	if (req->action != ACT_LOAD)
-		_exit(say(STDOUT_FILENO,
-			  req->action == ACT_HELP ? usage : PROG " 0.2.0\n"));
+	if (req->action == ACT_LOAD)
+		return;
+	say(STDOUT_FILENO, req->action == ACT_HELP ? usage : PROG " " VERSION "\n");
+	_exit(EX_OK);
 }
 
 /* Walk from "/" with O_NOFOLLOW, so a symlink anywhere is refused, then
  * judge the descriptor: a cgroup2 directory, not the root of a hierarchy,
- * owned by the caller unless the caller is root. Caller: getuid() if
+ * owned by the caller unless the caller is root. The caller: getuid() if
  * non-zero (file-capability install), else SUDO_UID if set, else root.
  * Only sudo sets SUDO_UID and the sudoers rule forbids SETENV, so it
  * cannot be forged. */
-static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
+static int open_cgroup(const char *path, uid_t real_uid, const char *sudo_uid)
 {
 	char buf[PATH_MAX], *name, *save = NULL;
 	int parent, fd = openat(AT_FDCWD, "/", OPEN_FLAGS);
-	unsigned long long uid = caller;
+	unsigned long long caller = real_uid;
 	struct statfs sfs;
 	struct stat st;
 
-	if (caller == 0 && sudo_uid && parse_decimal(sudo_uid, (uid_t)-2, &uid))
+	if (real_uid == 0 && sudo_uid && parse_decimal(sudo_uid, (uid_t)-2, &caller))
 		die(EX_NOPERM, "SUDO_UID: not a plain decimal user id");
 	snprintf(buf, sizeof(buf), "%s", path); /* < PATH_MAX: validated */
-	for (name = strtok_r(buf, "/", &save); fd >= 0 && name;
-	     name = strtok_r(NULL, "/", &save)) {
+	name = strtok_r(buf, "/", &save);
+	while (fd >= 0 && name) {
 		parent = fd;
 		fd = openat(parent, name, OPEN_FLAGS);
 		close(parent); /* succeeds, so errno stays openat's */
+		name = strtok_r(NULL, "/", &save);
 	}
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
 		die(EX_NOINPUT, "--cgroup %s: %s", path,
-		    errno == ENOENT ? "no such directory" :
-				      "not a directory, or a symbolic link");
+		    errno == ENOENT ? "no such directory" : "not a directory, or a symbolic link");
 	/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), whose path
 	 * seccomp cannot see: the fstat syscall takes only a descriptor. */
 	if (fd < 0 || fstatfs(fd, &sfs) < 0 || syscall(SYS_fstat, fd, &st) < 0)
@@ -188,221 +183,223 @@ static int open_cgroup(const char *path, uid_t caller, const char *sudo_uid)
 	 * and wherever the hierarchy is mounted (O_DIRECTORY gives ENOTDIR). */
 	// cppcheck-suppress leakReturnValNotUsed ; we exit at once if it opens
 	if (openat(fd, "cgroup.type", OPEN_FLAGS) >= 0 || errno != ENOTDIR)
-		die(EX_NOPERM, "--cgroup %s: a hierarchy root is refused",
-		    path);
-	if (uid != 0 && st.st_uid != uid)
-		die(EX_NOPERM, "--cgroup %s: owned by uid %u, not by uid %llu",
-		    path, st.st_uid, uid);
+		die(EX_NOPERM, "--cgroup %s: a hierarchy root is refused", path);
+	if (caller != 0 && st.st_uid != caller)
+		die(EX_NOPERM, "--cgroup %s: owned by uid %u, not by uid %llu", path, st.st_uid,
+		    caller);
 	return fd;
-}
-
-/* After a failed load: name the missing kernel feature, if one is. All
- * else the filter needs (LPM tries, cgroup sock_addr, sock_ops and skb
- * programs, socket storage, BPF_F_REPLACE) is older than the syscall
- * program type of Linux 5.14. EPERM: a capability is missing. */
-__attribute__((noreturn)) static void explain_load_failure(int err)
-{
-	static const __u64 ret1[] = { 0x1000000b7, 0x95 }; /* r0 = 1; exit */
-	union bpf_attr attr = { .prog_type = BPF_PROG_TYPE_SYSCALL,
-				.prog_flags = BPF_F_SLEEPABLE, /* else EINVAL */
-				.insn_cnt = ARRAY_SIZE(ret1),
-				.insns = PTR(ret1),
-				.license = PTR("GPL") };
-
-	if (sys_bpf(BPF_PROG_LOAD, &attr) < 0 &&
-	    (errno == EINVAL || errno == ENOSYS))
-		die(EX_UNAVAILABLE,
-		    "kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter");
-	errno = err;
-	die_errno("loading the embedded filter");
 }
 
 /* Keys [first, first + count), in one batch: in order, so a later key
  * replaces an earlier equal one. */
-static void fill(int map_fd, const struct request *req, size_t first,
-		 size_t count)
+static void fill(int map_fd, const struct request *req, size_t first, size_t count)
 {
-	union bpf_attr attr = { .batch.keys = PTR(&req->keys[first]),
-				.batch.values = PTR(&req->values[first]),
-				.batch.count = (__u32)count,
-				.batch.map_fd = (__u32)map_fd };
+	__u32 n = (__u32)count;
 
-	if (count && sys_bpf(BPF_MAP_UPDATE_BATCH, &attr) < 0)
+	if (count && bpf_map_update_batch(map_fd, &req->keys[first], &req->values[first], &n, NULL))
 		die_errno("filling the rule trie");
 }
 
 static struct bpf_prog_info prog_info(int prog_fd)
 {
 	struct bpf_prog_info info = { 0 };
-	union bpf_attr attr = { .info.bpf_fd = (__u32)prog_fd,
-				.info.info_len = sizeof(info),
-				.info.info = PTR(&info) };
+	__u32 len = sizeof(info);
 
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		die_errno("reading program info");
 	return info;
 }
 
-/* Puts in_fd in out_fd's place on a hook: with BPF_F_REPLACE if both are
- * given, a plain attach without out_fd, a detach without in_fd. Returns 0
- * or the errno (a detach's ENOENT is 0: a racer detached it first). */
-static int swap(int cgroup_fd, int hook, int in_fd, int out_fd)
+/* Adds prog_fd to the hook's programs. Returns 0 or the errno (libbpf
+ * returns -errno). */
+static int attach(int cgroup_fd, enum hook hook, int prog_fd)
 {
-	union bpf_attr attr = {
-		.target_fd = (__u32)cgroup_fd,
-		.attach_bpf_fd = (__u32)(in_fd < 0 ? out_fd : in_fd),
-		.attach_type = hooks[hook],
-		.attach_flags = in_fd < 0  ? 0 :
-				out_fd < 0 ? BPF_F_ALLOW_MULTI :
-					     BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
-		.replace_bpf_fd = (__u32)(in_fd < 0 || out_fd < 0 ? 0 : out_fd)
-	};
-
-	if (sys_bpf(in_fd < 0 ? BPF_PROG_DETACH : BPF_PROG_ATTACH, &attr) < 0 &&
-	    (in_fd >= 0 || errno != ENOENT))
-		return errno;
-	return 0;
+	return -bpf_prog_attach(prog_fd, cgroup_fd, hook_attach_type[hook], BPF_F_ALLOW_MULTI);
 }
 
-/* Our programs (name prefix "jailai_") attached directly to a hook: how
- * many, and in *fd and *run (else -1 and 0) the one of the latest run. A
- * run is known by its BTF object's id, which the light skeleton loads anew
- * for every run and shares among its programs; ids only grow. With prune,
- * every other one is detached. */
-static int find_ours(int cgroup_fd, int hook, int prune, int *fd, __u32 *run)
+/* Puts new_fd in old_fd's place on the hook, atomically: the hook is never
+ * without one of them. Returns 0 or the errno; ENOENT: old_fd is no longer
+ * attached (a racing loader replaced it first). */
+static int replace(int cgroup_fd, enum hook hook, int new_fd, int old_fd)
 {
-	__u32 ids[64] = { 0 }, i;
-	union bpf_attr attr = { .query.target_fd = (__u32)cgroup_fd,
-				.query.attach_type = hooks[hook],
-				.query.prog_ids = PTR(ids),
-				.query.prog_cnt = 64 };
-	int found = 0, next, older;
+	LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+		    .replace_prog_fd = old_fd);
 
-	*fd = -1, *run = 0;
-	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+	return -bpf_prog_attach_opts(new_fd, cgroup_fd, hook_attach_type[hook], &opts);
+}
+
+/* Takes prog_fd off the hook. Returns 0 or the errno; ENOENT is 0: a
+ * racing loader detached it first. */
+static int detach(int cgroup_fd, enum hook hook, int prog_fd)
+{
+	return bpf_prog_detach2(prog_fd, cgroup_fd, hook_attach_type[hook]) && errno != ENOENT ?
+		       errno :
+		       0;
+}
+
+/* Our programs on one hook are known by their name prefix, and their run
+ * by the id of their BTF object, which the light skeleton loads anew for
+ * every run and shares among the run's programs; ids only grow, so the
+ * highest is the latest run. Detaches every program of ours on the hook but
+ * the latest run's (racing loaders may both attach where none of ours was,
+ * and a run attaches its sockops program beside the previous run's), and
+ * returns that one, or -1; *latest_run: its run, or 0. */
+static int keep_only_latest(int cgroup_fd, enum hook hook, __u32 *latest_run)
+{
+	__u32 ids[QUERY_MAX] = { 0 }, count = QUERY_MAX, i;
+	int latest = -1, fd, older;
+	struct bpf_prog_info info;
+
+	*latest_run = 0;
+	if (bpf_prog_query(cgroup_fd, hook_attach_type[hook], 0, NULL, ids, &count))
 		die_errno("querying the cgroup's programs");
-	for (i = 0; i < attr.query.prog_cnt; i++) {
-		union bpf_attr get = { .prog_id = ids[i] };
-		struct bpf_prog_info info;
-
-		next = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
-		if (next < 0 && errno == ENOENT) /* freed meanwhile */
+	for (i = 0; i < count; i++) {
+		fd = bpf_prog_get_fd_by_id(ids[i]);
+		if (fd < 0 && errno == ENOENT) /* freed meanwhile */
 			continue;
-		if (next < 0)
+		if (fd < 0)
 			die_errno("querying the cgroup's programs");
-		if (strncmp((info = prog_info(next)).name, "jailai_", 7) != 0) {
-			close(next);
+		info = prog_info(fd);
+		if (strncmp(info.name, PROG_NAME_PREFIX, strlen(PROG_NAME_PREFIX)) != 0) {
+			close(fd);
 			continue;
 		}
-		older = found++ && info.btf_id < *run ? next : *fd;
-		if (older != next)
-			*fd = next, *run = info.btf_id;
-		if (prune && older >= 0 && swap(cgroup_fd, hook, -1, older))
+		older = fd;
+		if (info.btf_id > *latest_run) {
+			older = latest;
+			latest = fd;
+			*latest_run = info.btf_id;
+		}
+		if (older >= 0 && detach(cgroup_fd, hook, older) != 0)
 			die_errno("detaching a replaced program");
 	}
-	return found;
+	return latest;
 }
 
-/* On each hook, swap the latest run's program of ours for this run's with
- * BPF_F_REPLACE: atomic, so the cgroup is never unfiltered, and ENOENT if
- * a racing loader swapped it out first (look again). A hook that carries a
- * later run's program means a later loader is at work: leave every hook to
- * it, as if this run had finished first. If an attach fails, put back what
- * this run changed; EPERM then means a program attached without
- * BPF_F_ALLOW_MULTI holds the hook. Last, keep only the latest run's program on each hook
- * (racers may both attach where none of ours was): racing loaders all end
- * with the latest run's whole filter, one program per hook. */
-static void attach_all(int cgroup_fd, const struct bpf_prog_desc *progs)
+/* Attaching to hook `failed` gave err: put back what this run changed on
+ * the hooks before it (replaced[HOOKS]: the program it replaced, or -1 where
+ * it attached beside; progs[HOOKS]: its own), and exit. */
+static void roll_back(int cgroup_fd, const int progs[], const int replaced[], int failed, int err)
 {
-	int old[HOOKS], h, i, n, err = 0, tries = 0;
-	__u32 run, mine = prog_info(progs[0].prog_fd).btf_id;
+	const char *name = prog_info(progs[failed]).name + strlen(PROG_NAME_PREFIX);
+	int hook, undo;
 
-	for (h = 0; h < HOOKS && !err; h++) {
-		if (find_ours(cgroup_fd, h, 0, &old[h], &run) && run > mine)
-			goto settle;
-		/* The sockops program goes beside the old one, which settle
-		 * removes: sockets accepted meanwhile are marked for the old
-		 * run's egress program and for this run's. */
-		err = swap(cgroup_fd, h, progs[h].prog_fd,
-			   h ? old[h] : (old[0] = -1));
-		if (err == ENOENT && old[h] >= 0 && ++tries < 64)
-			err = 0, h--; /* a racer swapped old[h] out: again */
-	}
-	for (i = h - 2; err && i >= 0; i--) /* h - 1 failed */
-		if ((n = swap(cgroup_fd, i, old[i], progs[i].prog_fd)) &&
-		    n != ENOENT) /* ENOENT: a later run took the hook */
+	for (hook = failed - 1; hook >= 0; hook--) {
+		undo = replaced[hook] < 0 ? detach(cgroup_fd, hook, progs[hook]) :
+					    replace(cgroup_fd, hook, replaced[hook], progs[hook]);
+		if (undo != 0 && undo != ENOENT) /* ENOENT: a later run took the hook */
 			die_errno("putting the previous filter back");
-	if (err)
-		die(err == EPERM ? EX_NOPERM : EX_OSERR,
-		    "attaching to the %s hook: %s%s; the cgroup is left as it was",
-		    prog_info(progs[h - 1].prog_fd).name + 7, strerror(err),
-		    err == EPERM ?
-			    ": another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor" :
-			    "");
-settle:
-	for (h = 0; h < HOOKS; h++)
-		find_ours(cgroup_fd, h, 1, &i, &run);
+	}
+	die(err == EPERM ? EX_NOPERM : EX_OSERR,
+	    "attaching to the %s hook: %s%s; the cgroup is left as it was", name, strerror(err),
+	    err == EPERM ? exclusive : "");
 }
 
-/* Without drop: is CAP_SYS_ADMIN effective? The light skeleton's loader
- * program and BPF_PROG_GET_FD_BY_ID (to replace ours) need it, so without
- * it nothing could be built, or a filter attached and never replaced. With
- * drop: give up every capability and check that none remains. */
-static void capabilities(int drop)
+/* On each hook, replace the latest run's program of ours with this run's:
+ * atomic, so the cgroup is never unfiltered. A hook that carries a later
+ * run's program means a later loader is at work: leave every hook to it,
+ * as if this run had finished first. If an attach fails, roll back. Last,
+ * keep only the latest run's program on each hook: racing loaders all end
+ * with the latest run's whole filter, one program per hook. */
+static void attach_all(int cgroup_fd, const int progs[HOOKS])
 {
-	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3,
-						   0 };
+	__u32 this_run = prog_info(progs[HOOK_SOCKOPS]).btf_id, run;
+	int replaced[HOOKS], hook = HOOK_SOCKOPS, tries = 0, err, old;
+
+	while (hook < HOOKS) {
+		old = keep_only_latest(cgroup_fd, hook, &run);
+		if (run > this_run)
+			break;
+		/* The sockops program goes beside the old one, which
+		 * keep_only_latest() removes: sockets accepted meanwhile are
+		 * marked for the old run's egress program and for this run's. */
+		replaced[hook] = hook == HOOK_SOCKOPS ? -1 : old;
+		err = replaced[hook] < 0 ? attach(cgroup_fd, hook, progs[hook]) :
+					   replace(cgroup_fd, hook, progs[hook], replaced[hook]);
+		if (err == ENOENT && replaced[hook] >= 0 && tries < RACE_RETRIES)
+			tries++; /* a racer replaced it first: look again */
+		else if (err != 0)
+			roll_back(cgroup_fd, progs, replaced, hook, err);
+		else
+			hook++;
+	}
+	for (hook = 0; hook < HOOKS; hook++)
+		keep_only_latest(cgroup_fd, hook, &run);
+}
+
+/* capget(2) and capset(2) on this process, 64-bit capability sets. */
+static struct __user_cap_header_struct cap_header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+/* The light skeleton's loader program and BPF_PROG_GET_FD_BY_ID (to replace
+ * ours) need CAP_SYS_ADMIN: without it nothing could be built, or a filter
+ * attached and never replaced. */
+static void require_cap_sys_admin(void)
+{
 	struct __user_cap_data_struct data[2] = { 0 };
 
-	if ((drop && syscall(SYS_capset, &header, data) < 0) ||
-	    syscall(SYS_capget, &header, data) < 0)
+	if (syscall(SYS_capget, &cap_header, data) < 0)
 		die_errno("reading capabilities");
-	if (!drop && !(data[0].effective & 1U << CAP_SYS_ADMIN))
+	if (!(data[0].effective & 1U << CAP_SYS_ADMIN))
 		die(EX_NOPERM,
 		    "the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo");
-	if (drop && memcmp(data, (struct __user_cap_data_struct[2]){ 0 },
-			   sizeof(data)) != 0)
+}
+
+/* Gives up every capability, and checks that none remains. */
+static void drop_all_capabilities(void)
+{
+	static const struct __user_cap_data_struct none[2];
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capset, &cap_header, data) < 0 ||
+	    syscall(SYS_capget, &cap_header, data) < 0)
+		die_errno("reading capabilities");
+	if (memcmp(data, none, sizeof(data)) != 0)
 		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
-static void report(const struct request *req, const struct bpf_prog_desc *progs)
+static void report(const struct request *req, const int progs[HOOKS])
 {
 	char out[PATH_MAX * 2 + 256], path[PATH_MAX * 2];
-	int used, h;
+	int used, hook;
 
 	escape(req->cgroup, path, sizeof(path), 1); /* always fits */
 	used = snprintf(
 		out, sizeof(out),
 		"{\"success\":true,\"cgroup\":\"%s\",\"ipv4\":%zu,\"ipv6\":%zu,\"deny\":%zu,\"allow\":%zu,\"programs\":[",
 		path, req->n_v4, req->n_v6, req->n_deny, req->n_allow);
-	for (h = 0; h < HOOKS; h++) /* the ids, in the order of hooks[] */
+	for (hook = 0; hook < HOOKS; hook++)
 		used += snprintf(out + used, sizeof(out) - (size_t)used, "%u%s",
-				 prog_info(progs[h].prog_fd).id,
-				 h < HOOKS - 1 ? "," : "]}\n");
+				 prog_info(progs[hook]).id, hook < HOOKS - 1 ? "," : "]}\n");
 	say(STDOUT_FILENO, out);
 }
 
 int main(int argc, char **argv)
 {
 	uid_t real_uid = getuid(); /* before confine(): getuid is not allowed */
-	struct filter *skel;
 	static struct request req; /* static: its arrays are large */
-	int cgroup_fd;
+	struct filter *skel;
+	int progs[HOOKS], cgroup_fd;
 
 	hygiene();
 	confine();
 	parse(argc, argv, &req);
 	cgroup_fd = open_cgroup(req.cgroup, real_uid, getenv("SUDO_UID"));
 
-	capabilities(0);
-	if (!(skel = filter__open_and_load()))
-		explain_load_failure(errno);
+	require_cap_sys_admin();
+	skel = filter__open_and_load();
+	if (!skel)
+		die_errno("loading the embedded filter (it needs Linux 6.1 or later)");
 	/* The deny rules' keys last: a deny replaces an equal allow key. */
 	fill(skel->maps.rules.map_fd, &req, 0, req.n_first);
 	fill(skel->maps.rules.map_fd, &req, KEYS_MAX - req.n_last, req.n_last);
-	/* The skeleton lists the programs in the order of hooks[]. */
-	attach_all(cgroup_fd, &skel->progs.jailai_sockops);
-	capabilities(1);
-	report(&req, &skel->progs.jailai_sockops);
-	return 0;
+	progs[HOOK_SOCKOPS] = skel->progs.jailai_sockops.prog_fd;
+	progs[HOOK_CONNECT4] = skel->progs.jailai_connect4.prog_fd;
+	progs[HOOK_SENDMSG4] = skel->progs.jailai_sendmsg4.prog_fd;
+	progs[HOOK_CONNECT6] = skel->progs.jailai_connect6.prog_fd;
+	progs[HOOK_SENDMSG6] = skel->progs.jailai_sendmsg6.prog_fd;
+	progs[HOOK_EGRESS] = skel->progs.jailai_egress.prog_fd;
+	attach_all(cgroup_fd, progs);
+	drop_all_capabilities();
+	report(&req, progs);
+	return EX_OK;
 }

@@ -8,7 +8,7 @@
  * IPv4-mapped folding). The keys are the loader's: a rule without ports is
  * one KIND_ANY_PORT key; a rule with ports one key per aligned block of
  * 2^level ports per protocol; a deny rule also a KIND_DENY key. The value
- * is the rule's rank, prefix length << 2 | has ports << 1 | deny.
+ * is the rule's rank, rule_rank() (filter.h).
  */
 #ifndef JAIL_AI_BENCH_RULES_H
 #define JAIL_AI_BENCH_RULES_H
@@ -21,8 +21,7 @@
 
 /* The keys and values of TEXT, a deny rule if DENY, at KEYS and VALUES
  * (room for KEYS_PER_RULE); returns how many, or -1 if TEXT is no rule. */
-static int rule_keys(const char *text, int deny, struct rule_key *keys,
-		     __u32 *values)
+static int rule_keys(const char *text, int deny, struct rule_key *keys, __u32 *values)
 {
 	char buf[128], *addr = buf, *ports = NULL, *slash, *proto;
 	unsigned long prefixlen, first = 0, last = 0, port, level;
@@ -62,35 +61,35 @@ static int rule_keys(const char *text, int deny, struct rule_key *keys,
 		proto = strchr(ports, '/');
 		if (proto)
 			*proto++ = '\0';
-		protocols = !proto ? 3 : strcmp(proto, "tcp") == 0 ? 1 : 2;
+		protocols = PROTO_TCP | PROTO_UDP;
+		if (proto)
+			protocols = strcmp(proto, "tcp") == 0 ? PROTO_TCP : PROTO_UDP;
 		first = strtoul(ports, &slash, 10);
 		last = *slash == '-' ? strtoul(slash + 1, NULL, 10) : first;
 	}
 	if (deny) {
 		keys[n] = key;
 		keys[n].kind = KIND_DENY;
-		values[n++] = (__u32)(prefixlen << 2 | (ports ? 2U : 0U) | 1U);
+		values[n++] = rule_rank((__u32)prefixlen, ports != NULL, 1);
 	}
 	if (!ports) {
 		keys[n] = key;
 		keys[n].kind = KIND_ANY_PORT;
-		values[n++] = (__u32)(prefixlen << 2 | (deny ? 1U : 0U));
+		values[n++] = rule_rank((__u32)prefixlen, 0, deny);
 	}
 	for (kind = KIND_TCP; kind <= KIND_UDP; kind <<= 1) {
-		if (!(protocols & (kind == KIND_TCP ? 1 : 2)))
+		if (!(protocols & (kind == KIND_TCP ? PROTO_TCP : PROTO_UDP)))
 			continue;
-		for (port = first; port >= 1 && port <= last;
-		     port += 1UL << level) {
+		for (port = first; port >= 1 && port <= last; port += 1UL << level) {
 			/* the largest aligned block at port within the range */
-			for (level = 0; level < 15 && !(port >> level & 1) &&
+			for (level = 0; level < PORT_LEVELS - 1 && !(port >> level & 1) &&
 					port + (2UL << level) - 1 <= last;
 			     level++)
 				;
 			keys[n] = key;
 			keys[n].kind = (__u8)(kind | (int)level);
 			keys[n].port = htons((__u16)port);
-			values[n++] =
-				(__u32)(prefixlen << 2 | 2U | (deny ? 1U : 0U));
+			values[n++] = rule_rank((__u32)prefixlen, 1, deny);
 		}
 	}
 	return n;

@@ -21,12 +21,12 @@ SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(WARN) $(SANITIZE)
 ASSURANCE_PROGS := $(BUILD)/unit/test_validate $(BUILD)/unit/rule_oracle \
 	$(BUILD)/fuzz/fuzz_validate $(BUILD)/valgrind/$(BIN)
 
-$(BUILD)/unit/%: test/unit/%.c validate.c validate.h test/unit/escape_contract.h \
+$(BUILD)/unit/%: test/unit/%.c validate.c $(VALIDATE_H) test/unit/escape_contract.h \
 		test/unit/keys_contract.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/unit
 	$(Q)$(CC) $(SAN_CFLAGS) $< validate.c -o $@
 
-$(BUILD)/fuzz/fuzz_validate: fuzz/fuzz_validate.c validate.c validate.h \
+$(BUILD)/fuzz/fuzz_validate: fuzz/fuzz_validate.c validate.c $(VALIDATE_H) \
 		test/unit/escape_contract.h test/unit/keys_contract.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $< validate.c -o $@

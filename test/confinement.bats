@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
 # The loader's confinement, proved on the real binary (DESIGN.md §4 steps 1,
-# 2 and 7, §5, and §6 "check features at run time, exit 69 naming what is
-# missing"):
+# 2 and 7, §5, and §6: a failed load names the minimum kernel):
 #  - under strace, every syscall after the seccomp filter load is on the
 #    allowlist, with its argument constraints, on success and on every class
 #    of error; the filter is loaded before anything that depends on argv;
@@ -9,8 +8,8 @@
 #    gets the loader killed by SIGSYS, with nothing attached;
 #  - /proc/PID/status of the running loader: no_new_privs and seccomp from
 #    parsing on, and no capability left when it reports;
-#  - bpf() failures injected by a shim give 69 naming the missing feature,
-#    77 for EPERM, 71 otherwise, and leave nothing attached.
+#  - bpf() failures injected by a shim give 77 for EPERM, 71 otherwise (a
+#    failed load naming the minimum kernel), and leave nothing attached.
 # The shims are test/shim/*.c, built into build/test/shim-*.so by
 # mk/confinement.mk. Syscall numbers and flag values are x86-64's.
 
@@ -344,17 +343,17 @@ injected() {
 	traced LD_PRELOAD="$TEST_BIN/shim-bpffail.so" SHIM_BPF_FAIL="$spec" -- "$@"
 }
 
-@test "69 kernel without BPF_PROG_TYPE_SYSCALL: named, nothing attached, confined" {
+@test "71 a kernel that refuses the embedded filter (EINVAL, as before Linux 6.1's features): the minimum named, nothing attached, confined" {
 	injected "$BPF_PROG_LOAD:$BPF_PROG_TYPE_SYSCALL:$EINVAL" \
 		--cgroup "$CG" --deny 192.0.2.1
-	assert_refused 69 "jail-ai-ebpf-loader: kernel lacks BPF_PROG_TYPE_SYSCALL (Linux 5.14), which loads the embedded filter"
+	assert_refused 71 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Invalid argument"
 	assert_confined
 	assert_filter_first
 }
 
 @test "77 EPERM from BPF_PROG_LOAD: not permitted, nothing attached, confined" {
 	injected "$BPF_PROG_LOAD:*:$EPERM" --cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter: Operation not permitted"
+	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Operation not permitted"
 	assert_confined
 	assert_filter_first
 }

@@ -43,8 +43,8 @@ static int keyval_order(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct keyval));
 }
 
-static void keyval_put(struct keyval *out, size_t *n, const struct rule *r,
-		       unsigned int kind, unsigned int port, int deny)
+static void keyval_put(struct keyval *out, size_t *n, const struct rule *r, unsigned int kind,
+		       unsigned int port, int deny)
 {
 	struct keyval *kv = &out[(*n)++];
 
@@ -54,32 +54,29 @@ static void keyval_put(struct keyval *out, size_t *n, const struct rule *r,
 	kv->key.kind = (uint8_t)kind;
 	kv->key.port = htons((uint16_t)port);
 	memcpy(kv->key.addr, r->network.addr, sizeof(kv->key.addr));
-	kv->value = r->network.prefixlen << 2 | (r->protocols ? 2U : 0U) |
-		    (deny ? 1U : 0U);
+	/* The rank, spelled out from its bits (filter.h), not with rule_rank(). */
+	kv->value = r->network.prefixlen << RANK_PREFIX_SHIFT | (r->protocols ? RANK_PORTS : 0U) |
+		    (deny ? RANK_DENY : 0U);
 }
 
 /* The blocks of [start, start + 2^level) inside [first, last], top-down. */
-static void keyval_cover(struct keyval *out, size_t *n, const struct rule *r,
-			 int deny, unsigned int protocol, unsigned int start,
-			 unsigned int level)
+static void keyval_cover(struct keyval *out, size_t *n, const struct rule *r, int deny,
+			 unsigned int protocol, unsigned int start, unsigned int level)
 {
 	unsigned int end = start + (1U << level) - 1;
 
 	if (end < r->first_port || start > r->last_port)
 		return;
 	if (start >= r->first_port && end <= r->last_port) {
-		keyval_put(out, n, r,
-			   ((unsigned int)KIND_TCP << protocol) | level, start,
+		keyval_put(out, n, r, (protocol == PROTO_TCP ? KIND_TCP : KIND_UDP) | level, start,
 			   deny);
 		return;
 	}
 	keyval_cover(out, n, r, deny, protocol, start, level - 1);
-	keyval_cover(out, n, r, deny, protocol, start + (1U << (level - 1)),
-		     level - 1);
+	keyval_cover(out, n, r, deny, protocol, start + (1U << (level - 1)), level - 1);
 }
 
-static size_t keyval_rule(struct keyval *out, size_t n, const struct rule *r,
-			  int deny)
+static size_t keyval_rule(struct keyval *out, size_t n, const struct rule *r, int deny)
 {
 	unsigned int protocol;
 
@@ -87,15 +84,14 @@ static size_t keyval_rule(struct keyval *out, size_t n, const struct rule *r,
 		keyval_put(out, &n, r, KIND_DENY, 0, deny);
 	if (!r->protocols)
 		keyval_put(out, &n, r, KIND_ANY_PORT, 0, deny);
-	for (protocol = 0; protocol < 2; protocol++)
-		if (r->protocols & (1U << protocol))
-			keyval_cover(out, &n, r, deny, protocol, 0, 16);
+	for (protocol = PROTO_TCP; protocol <= PROTO_UDP; protocol <<= 1)
+		if (r->protocols & protocol)
+			keyval_cover(out, &n, r, deny, protocol, 0, PORT_LEVELS);
 	return n;
 }
 
 /* keys[from .. from + n) with their values, sorted. */
-static struct keyval *keyval_stored(const struct request *req, size_t from,
-				    size_t n)
+static struct keyval *keyval_stored(const struct request *req, size_t from, size_t n)
 {
 	struct keyval *got = calloc(n ? n : 1, sizeof(*got));
 	size_t i;
@@ -110,8 +106,8 @@ static struct keyval *keyval_stored(const struct request *req, size_t from,
 	return got;
 }
 
-static int keyval_same(const struct request *req, size_t from, size_t n,
-		       struct keyval *want, size_t n_want)
+static int keyval_same(const struct request *req, size_t from, size_t n, struct keyval *want,
+		       size_t n_want)
 {
 	struct keyval *got;
 	int same;
@@ -125,8 +121,7 @@ static int keyval_same(const struct request *req, size_t from, size_t n,
 	return same;
 }
 
-static const char *keys_contract(int argc, char *const argv[],
-				 const struct request *req)
+static const char *keys_contract(int argc, char *const argv[], const struct request *req)
 {
 	size_t rules = 0, n_front = 0, n_back = 0, v4 = 0, v6 = 0, deny = 0;
 	struct keyval *front, *back;
@@ -135,8 +130,7 @@ static const char *keys_contract(int argc, char *const argv[],
 	int i;
 
 	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--deny") == 0 ||
-		    strcmp(argv[i], "--allow") == 0)
+		if (strcmp(argv[i], "--deny") == 0 || strcmp(argv[i], "--allow") == 0)
 			rules++, i++;
 		else if (strcmp(argv[i], "--cgroup") == 0)
 			i++;
@@ -173,8 +167,7 @@ static const char *keys_contract(int argc, char *const argv[],
 		broken = "the two segments overflow KEYS_MAX";
 	else if (!keyval_same(req, 0, req->n_first, front, n_front))
 		broken = "the front segment is not the allow rules' keys";
-	else if (!keyval_same(req, KEYS_ALL - req->n_last, req->n_last, back,
-			      n_back))
+	else if (!keyval_same(req, KEYS_ALL - req->n_last, req->n_last, back, n_back))
 		broken = "the back segment is not the deny rules' keys";
 out:
 	free(front);

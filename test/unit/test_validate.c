@@ -46,8 +46,7 @@
 static int failures;
 static const char *group;
 
-__attribute__((format(printf, 3, 4))) static void check(int ok, int line,
-							const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void check(int ok, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,8 +102,7 @@ static const char *shown(const char *text)
  * rule with ports " tcp 80-90", " udp 53-53" or " tcp+udp 1-65535". */
 static void describe(const struct rule *r, char *buf, size_t size)
 {
-	static const char *const protocols[] = { "", " tcp", " udp",
-						 " tcp+udp" };
+	static const char *const protocols[] = { "", " tcp", " udp", " tcp+udp" };
 	const struct cidr *c = &r->network;
 	char addr[INET6_ADDRSTRLEN] = "?";
 	int used;
@@ -117,21 +115,18 @@ static void describe(const struct rule *r, char *buf, size_t size)
 						"family?",
 			addr, c->prefixlen);
 	if (r->protocols > 3)
-		snprintf(buf + used, size - (size_t)used, " protocols?%u",
-			 r->protocols);
+		snprintf(buf + used, size - (size_t)used, " protocols?%u", r->protocols);
 	else if (r->protocols)
-		snprintf(buf + used, size - (size_t)used, "%s %llu-%llu",
-			 protocols[r->protocols], r->first_port, r->last_port);
+		snprintf(buf + used, size - (size_t)used, "%s %llu-%llu", protocols[r->protocols],
+			 r->first_port, r->last_port);
 	else if (r->first_port || r->last_port)
-		snprintf(buf + used, size - (size_t)used,
-			 " ports without protocol");
+		snprintf(buf + used, size - (size_t)used, " ports without protocol");
 }
 
 /* want: NULL (valid) or the message; expected: "ipv4 10.0.0.0/8" (and the
  * ports, see describe) for a valid rule and for host bits (the network
  * meant), else NULL. */
-static void expect_rule(const char *text, const char *want,
-			const char *expected, int line)
+static void expect_rule(const char *text, const char *want, const char *expected, int line)
 {
 	struct rule r;
 	const char *got;
@@ -144,22 +139,19 @@ static void expect_rule(const char *text, const char *want,
 		check(same(got, want) && r.network.family == 0, line,
 		      "parse_rule(\"%s\") = \"%s\" (family %d), want \"%s\" "
 		      "(family 0)",
-		      shown(text), or_null(got), r.network.family,
-		      or_null(want));
+		      shown(text), or_null(got), r.network.family, or_null(want));
 		return;
 	}
 	describe(&r, desc, sizeof(desc));
 	check(same(got, want) && strcmp(desc, expected) == 0, line,
-	      "parse_rule(\"%s\") = \"%s\" %s, want \"%s\" %s", shown(text),
-	      or_null(got), desc, or_null(want), expected);
+	      "parse_rule(\"%s\") = \"%s\" %s, want \"%s\" %s", shown(text), or_null(got), desc,
+	      or_null(want), expected);
 	/* Nothing stale past the address: the loader copies 4 or 16 bytes. */
-	for (i = r.network.family == AF_INET ? 4 : 16;
-	     i < sizeof(r.network.addr); i++)
+	for (i = r.network.family == AF_INET ? 4 : 16; i < sizeof(r.network.addr); i++)
 		if (r.network.addr[i])
 			break;
 	check(i == sizeof(r.network.addr), line,
-	      "parse_rule(\"%s\") leaves no byte set past the address",
-	      shown(text));
+	      "parse_rule(\"%s\") leaves no byte set past the address", shown(text));
 }
 
 #define CIDR(text, want, expected) expect_rule(text, want, expected, __LINE__)
@@ -192,8 +184,7 @@ static void group_cidr_ipv6(void)
 	CIDR("::1/128", OK, "ipv6 ::1/128");
 	CIDR("2001:db8::/32", OK, "ipv6 2001:db8::/32");
 	CIDR("2001:DB8::/32", OK, "ipv6 2001:db8::/32");
-	CIDR("2001:0db8:0000:0000:0000:0000:0000:0001", OK,
-	     "ipv6 2001:db8::1/128");
+	CIDR("2001:0db8:0000:0000:0000:0000:0000:0001", OK, "ipv6 2001:db8::1/128");
 	CIDR("fe80::/10", OK, "ipv6 fe80::/10");
 	CIDR("fd00:ec2::254", OK, "ipv6 fd00:ec2::254/128");
 	CIDR("8000::/1", OK, "ipv6 8000::/1");
@@ -334,16 +325,13 @@ static void group_cidr_host_bits(void)
 			struct rule r;
 			struct cidr *c = &r.network;
 
-			snprintf(text, sizeof(text), "%u.%u.%u.%u/%u",
-				 addr >> 24, addr >> 16 & 255, addr >> 8 & 255,
-				 addr & 255, prefix);
+			snprintf(text, sizeof(text), "%u.%u.%u.%u/%u", addr >> 24, addr >> 16 & 255,
+				 addr >> 8 & 255, addr & 255, prefix);
 			got = parse_rule(text, &r);
-			if (!same(got, bit < prefix ? OK : HOST_BITS) ||
-			    c->family != AF_INET || c->prefixlen != prefix ||
-			    (got && memcmp(c->addr, zero, 16) != 0)) {
+			if (!same(got, bit < prefix ? OK : HOST_BITS) || c->family != AF_INET ||
+			    c->prefixlen != prefix || (got && memcmp(c->addr, zero, 16) != 0)) {
 				if (!wrong++)
-					CHECK(0, "parse_rule(\"%s\") = \"%s\"",
-					      text, or_null(got));
+					CHECK(0, "parse_rule(\"%s\") = \"%s\"", text, or_null(got));
 			}
 		}
 	}
@@ -366,12 +354,10 @@ static void group_cidr_host_bits(void)
 			snprintf(text, sizeof(text), "%s/%u", a, prefix);
 			got = parse_rule(text, &r);
 			/* None of these is IPv4-mapped: all stay IPv6. */
-			if (!same(got, bit < prefix ? OK : HOST_BITS) ||
-			    c->family != AF_INET6 || c->prefixlen != prefix ||
-			    (got && memcmp(c->addr, zero, 16) != 0)) {
+			if (!same(got, bit < prefix ? OK : HOST_BITS) || c->family != AF_INET6 ||
+			    c->prefixlen != prefix || (got && memcmp(c->addr, zero, 16) != 0)) {
 				if (!wrong++)
-					CHECK(0, "parse_rule(\"%s\") = \"%s\"",
-					      text, or_null(got));
+					CHECK(0, "parse_rule(\"%s\") = \"%s\"", text, or_null(got));
 			}
 		}
 	}
@@ -392,8 +378,7 @@ static void group_cidr_mapped(void)
 	CIDR("::ffff:c000:201", OK, "ipv4 192.0.2.1/32");
 	CIDR("::FFFF:C000:0201", OK, "ipv4 192.0.2.1/32");
 	CIDR("0:0:0:0:0:ffff:192.0.2.1", OK, "ipv4 192.0.2.1/32");
-	CIDR("0000:0000:0000:0000:0000:ffff:c000:0200/127", OK,
-	     "ipv4 192.0.2.0/31");
+	CIDR("0000:0000:0000:0000:0000:ffff:c000:0200/127", OK, "ipv4 192.0.2.0/31");
 	/* Host bits are judged in the notation given, before mapping. */
 	CIDR("::ffff:10.0.0.1/104", HOST_BITS, "ipv6 ::ffff:10.0.0.0/104");
 	CIDR("::ffff:0.0.0.0/95", HOST_BITS, "ipv6 ::fffe:0:0/95");
@@ -416,23 +401,19 @@ static void group_rule_ports(void)
 	RULE("169.254.1.1:53", OK, "ipv4 169.254.1.1/32 tcp+udp 53-53");
 	RULE("0.0.0.0/0:25/tcp", OK, "ipv4 0.0.0.0/0 tcp 25-25");
 	RULE("[fd00::/8]:443", OK, "ipv6 fd00::/8 tcp+udp 443-443");
-	RULE("[2001:db8::1]:8000-8100/udp", OK,
-	     "ipv6 2001:db8::1/128 udp 8000-8100");
+	RULE("[2001:db8::1]:8000-8100/udp", OK, "ipv6 2001:db8::1/128 udp 8000-8100");
 	/* Bounds, ranges, N-N. */
 	RULE("192.0.2.1:1", OK, "ipv4 192.0.2.1/32 tcp+udp 1-1");
 	RULE("192.0.2.1:65535", OK, "ipv4 192.0.2.1/32 tcp+udp 65535-65535");
 	RULE("192.0.2.1:1-65535", OK, "ipv4 192.0.2.1/32 tcp+udp 1-65535");
 	RULE("192.0.2.1:80-80/udp", OK, "ipv4 192.0.2.1/32 udp 80-80");
-	RULE("192.0.2.0/24:1024-65535/tcp", OK,
-	     "ipv4 192.0.2.0/24 tcp 1024-65535");
+	RULE("192.0.2.0/24:1024-65535/tcp", OK, "ipv4 192.0.2.0/24 tcp 1024-65535");
 	RULE("[::/0]:1-65535/udp", OK, "ipv6 ::/0 udp 1-65535");
 	RULE("[::]:53", OK, "ipv6 ::/128 tcp+udp 53-53");
-	RULE("[2001:DB8::1/128]:443/tcp", OK,
-	     "ipv6 2001:db8::1/128 tcp 443-443");
+	RULE("[2001:DB8::1/128]:443/tcp", OK, "ipv6 2001:db8::1/128 tcp 443-443");
 	/* IPv4-mapped with ports: folded to IPv4, ports kept. */
 	RULE("[::ffff:10.0.0.1]:53", OK, "ipv4 10.0.0.1/32 tcp+udp 53-53");
-	RULE("[::ffff:10.0.0.0/104]:1-1024/udp", OK,
-	     "ipv4 10.0.0.0/8 udp 1-1024");
+	RULE("[::ffff:10.0.0.0/104]:1-1024/udp", OK, "ipv4 10.0.0.0/8 udp 1-1024");
 	RULE("[::ffff:0.0.0.0/96]:25/tcp", OK, "ipv4 0.0.0.0/0 tcp 25-25");
 	/* Unbracketed with colons and no '.' before the first: a plain IPv6
 	 * CIDR, never ports. */
@@ -440,10 +421,8 @@ static void group_rule_ports(void)
 	RULE("::ffff:10.0.0.1", OK, "ipv4 10.0.0.1/32");
 	/* Host bits are still refused with ports, naming the network. */
 	RULE("10.0.0.1/8:80", HOST_BITS, "ipv4 10.0.0.0/8 tcp+udp 80-80");
-	RULE("[2001:db8::1/32]:443/tcp", HOST_BITS,
-	     "ipv6 2001:db8::/32 tcp 443-443");
-	RULE("[::ffff:10.0.0.1/120]:80", HOST_BITS,
-	     "ipv6 ::ffff:10.0.0.0/120 tcp+udp 80-80");
+	RULE("[2001:db8::1/32]:443/tcp", HOST_BITS, "ipv6 2001:db8::/32 tcp 443-443");
+	RULE("[::ffff:10.0.0.1/120]:80", HOST_BITS, "ipv6 ::ffff:10.0.0.0/120 tcp+udp 80-80");
 }
 
 static void group_rule_bad_ports(void)
@@ -496,14 +475,11 @@ static void group_rule_bad_ports(void)
 static void group_rule_bad_protocol(void)
 {
 	static const char *const bad[] = {
-		"192.0.2.1:80/TCP",    "192.0.2.1:80/Udp",
-		"192.0.2.1:80/sctp",   "192.0.2.1:80/icmp",
-		"192.0.2.1:80/6",      "192.0.2.1:80/",
-		"[::1]:80/tcp/udp",    "192.0.2.1:80/tcp,udp",
-		"192.0.2.1:80/tcp ",   "192.0.2.1:80/ tcp",
-		"[::1]:80/udp6",       "192.0.2.1:80//tcp",
-		"192.0.2.1:80/tc",     "192.0.2.1:80/tcpp",
-		"192.0.2.1:80/tcp-90",
+		"192.0.2.1:80/TCP",  "192.0.2.1:80/Udp",     "192.0.2.1:80/sctp",
+		"192.0.2.1:80/icmp", "192.0.2.1:80/6",	     "192.0.2.1:80/",
+		"[::1]:80/tcp/udp",  "192.0.2.1:80/tcp,udp", "192.0.2.1:80/tcp ",
+		"192.0.2.1:80/ tcp", "[::1]:80/udp6",	     "192.0.2.1:80//tcp",
+		"192.0.2.1:80/tc",   "192.0.2.1:80/tcpp",    "192.0.2.1:80/tcp-90",
 	};
 	size_t i;
 
@@ -572,10 +548,9 @@ static void group_rule_order(void)
 	memcpy(text, "[::1]:1-65535/udp", 18);
 	RULE(text, OK, "ipv6 ::1/128 udp 1-65535");
 	/* The longest valid rules fit whole. */
-	RULE("[0000:0000:0000:0000:0000:0000:255.255.255.255/128]:65535-65535/udp",
-	     OK, "ipv6 ::255.255.255.255/128 udp 65535-65535");
-	RULE("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128]:65535-65535/tcp",
-	     OK,
+	RULE("[0000:0000:0000:0000:0000:0000:255.255.255.255/128]:65535-65535/udp", OK,
+	     "ipv6 ::255.255.255.255/128 udp 65535-65535");
+	RULE("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128]:65535-65535/tcp", OK,
 	     "ipv6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 tcp 65535-65535");
 }
 
@@ -583,8 +558,8 @@ static void expect_path(const char *path, const char *want, int line)
 {
 	const char *got = check_cgroup_path(path);
 
-	check(same(got, want), line, "check_cgroup_path(\"%s\") = \"%s\"",
-	      shown(path), or_null(got));
+	check(same(got, want), line, "check_cgroup_path(\"%s\") = \"%s\"", shown(path),
+	      or_null(got));
 }
 
 #define PATH(path, want) expect_path(path, want, __LINE__)
@@ -593,8 +568,7 @@ static void group_path_syntax(void)
 {
 	PATH("/sys/fs/cgroup/a", OK);
 	PATH("/sys/fs/cgroup/unified/jail", OK);
-	PATH("/sys/fs/cgroup/user.slice/user-1000.slice/libpod-0123abcd.scope",
-	     OK);
+	PATH("/sys/fs/cgroup/user.slice/user-1000.slice/libpod-0123abcd.scope", OK);
 	PATH("/sys/fs/cgroup/.hidden", OK);
 	PATH("/sys/fs/cgroup/...", OK);
 	PATH("/sys/fs/cgroup/a..b/.c./c.", OK);
@@ -671,8 +645,7 @@ static void group_path_length(void)
 	char *path;
 
 	path = long_path(PATH_MAX - 1, 200, 0);
-	CHECK(strlen(path) == PATH_MAX - 1, "built a %d-byte path",
-	      PATH_MAX - 1);
+	CHECK(strlen(path) == PATH_MAX - 1, "built a %d-byte path", PATH_MAX - 1);
 	PATH(path, OK);
 	free(path);
 
@@ -695,8 +668,7 @@ static void group_path_length(void)
 	free(path);
 	len = CG_PREFIX_LEN + NAME_MAX + 1 + 2;
 	path = long_path(len, NAME_MAX + 1, 0);
-	CHECK(path[len - 2] == '/', "a middle component of %d bytes",
-	      NAME_MAX + 1);
+	CHECK(path[len - 2] == '/', "a middle component of %d bytes", NAME_MAX + 1);
 	PATH(path, COMPONENT_TOO_LONG);
 	free(path);
 	len = CG_PREFIX_LEN + NAME_MAX + 2;
@@ -713,12 +685,10 @@ static void expect_decimal(const char *text, unsigned long long max, int want,
 	int got = parse_decimal(text, max, &got_value);
 
 	check(got == want && (want != 0 || got_value == value), line,
-	      "parse_decimal(\"%s\", max %llu) = %d, %llu", shown(text), max,
-	      got, got_value);
+	      "parse_decimal(\"%s\", max %llu) = %d, %llu", shown(text), max, got, got_value);
 }
 
-#define DECIMAL(text, max, want, value) \
-	expect_decimal(text, max, want, value, __LINE__)
+#define DECIMAL(text, max, want, value) expect_decimal(text, max, want, value, __LINE__)
 #define UID_MAX_ ((unsigned long long)(uid_t)-2) /* (uid_t)-1: "no uid" */
 
 static void group_decimal(void)
@@ -768,8 +738,7 @@ static void group_decimal(void)
  * static storage, as the loader has it. */
 static struct request req;
 
-static int run_args(int argc, char *const argv[], struct request *r,
-		    struct parse_error *err)
+static int run_args(int argc, char *const argv[], struct request *r, struct parse_error *err)
 {
 	memset(r, 0xa5, offsetof(struct request, keys));
 	memset(err, 0xa5, sizeof(*err));
@@ -779,18 +748,17 @@ static int run_args(int argc, char *const argv[], struct request *r,
 
 /* The message the loader prints after "jail-ai-ebpf-loader: ": "OPTION
  * VALUE: why", "OPTION: why" or "VALUE: why", or just "why". */
-static void message_of(char *buf, size_t size, const char *why,
-		       const char *option, const char *value)
+static void message_of(char *buf, size_t size, const char *why, const char *option,
+		       const char *value)
 {
-	snprintf(buf, size, "%s%s%s%s%s", option ? option : "",
-		 option && value ? " " : "", value ? value : "",
-		 option || value ? ": " : "", why ? why : "");
+	snprintf(buf, size, "%s%s%s%s%s", option ? option : "", option && value ? " " : "",
+		 value ? value : "", option || value ? ": " : "", why ? why : "");
 }
 
 /* argv as a NULL-terminated list after the expectations; argv[0] added.
  * A success (want 0) must also keep the keys contract. */
-static void expect_args(int want, const char *why, const char *option,
-			const char *value, int line, ...)
+static void expect_args(int want, const char *why, const char *option, const char *value, int line,
+			...)
 {
 	char *argv[40] = { "jail-ai-ebpf-loader" };
 	char words[1024] = "", message[600];
@@ -801,25 +769,23 @@ static void expect_args(int want, const char *why, const char *option,
 
 	va_start(ap, line);
 	while (argc < 39 && (argv[argc] = va_arg(ap, char *)) != NULL) {
-		snprintf(words + strlen(words), sizeof(words) - strlen(words),
-			 "%s%s", argc > 1 ? " " : "", shown(argv[argc]));
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",
+			 argc > 1 ? " " : "", shown(argv[argc]));
 		argc++;
 	}
 	va_end(ap);
 	got = run_args(argc, argv, &req, &err);
 	if (want == 0) {
 		broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
-		check(got == 0 && req.action == ACT_LOAD && req.cgroup &&
-			      !broken,
-		      line, "parse_args(%s) = %d, want 0%s%s", words, got,
-		      broken ? ": " : "", broken ? broken : "");
+		check(got == 0 && req.action == ACT_LOAD && req.cgroup && !broken, line,
+		      "parse_args(%s) = %d, want 0%s%s", words, got, broken ? ": " : "",
+		      broken ? broken : "");
 		return;
 	}
 	message_of(message, sizeof(message), why, option, value);
-	check(got == want && err.exit_code == want &&
-		      strcmp(err.message, message) == 0,
-	      line, "parse_args(%s) = %d \"%s\", want %d \"%s\"", words, got,
-	      shown(err.message), want, message);
+	check(got == want && err.exit_code == want && strcmp(err.message, message) == 0, line,
+	      "parse_args(%s) = %d \"%s\", want %d \"%s\"", words, got, shown(err.message), want,
+	      message);
 }
 
 #define ARGS(want, why, option, value, ...) \
@@ -835,47 +801,40 @@ static void group_args_grammar(void)
 	int got;
 
 	got = run_args(1, none, &req, &err);
-	CHECK(got == 64 &&
-		      strcmp(err.message, "no arguments (try --help)") == 0,
+	CHECK(got == 64 && strcmp(err.message, "no arguments (try --help)") == 0,
 	      "no arguments: %d \"%s\"", got, shown(err.message));
 	got = run_args(0, none, &req, &err);
 	CHECK(got == 64, "argc 0: %d", got);
 	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "192.0.2.1");
 	ARGS(0, OK, NULL, NULL, "--deny", "192.0.2.1", "--cgroup", CG);
-	ARGS(0, OK, NULL, NULL, "--deny", "::1", "--cgroup", CG, "--deny",
-	     "::1");
-	ARGS(0, OK, NULL, NULL, "--allow", "192.0.2.1:53", "--cgroup", CG,
-	     "--deny", "192.0.2.0/24");
-	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "10.88.0.1", "--deny",
-	     "192.168.1.23", "--deny", "169.254.0.0/16", "--deny", "fe80::/10",
-	     "--deny", "fd00:ec2::254", "--allow", "10.88.0.1:11434/tcp",
-	     "--allow", "169.254.1.1:53");
+	ARGS(0, OK, NULL, NULL, "--deny", "::1", "--cgroup", CG, "--deny", "::1");
+	ARGS(0, OK, NULL, NULL, "--allow", "192.0.2.1:53", "--cgroup", CG, "--deny",
+	     "192.0.2.0/24");
+	ARGS(0, OK, NULL, NULL, "--cgroup", CG, "--deny", "10.88.0.1", "--deny", "192.168.1.23",
+	     "--deny", "169.254.0.0/16", "--deny", "fe80::/10", "--deny", "fd00:ec2::254",
+	     "--allow", "10.88.0.1:11434/tcp", "--allow", "169.254.1.1:53");
 	CHECK(run_args(2, help, &req, &err) == 0 && req.action == ACT_HELP,
 	      "--help alone: ACT_HELP");
-	CHECK(run_args(2, version, &req, &err) == 0 &&
-		      req.action == ACT_VERSION,
+	CHECK(run_args(2, version, &req, &err) == 0 && req.action == ACT_VERSION,
 	      "--version alone: ACT_VERSION");
-	CHECK(run_args(5, load, &req, &err) == 0 && req.action == ACT_LOAD &&
-		      req.cgroup == load[2],
+	CHECK(run_args(5, load, &req, &err) == 0 && req.action == ACT_LOAD && req.cgroup == load[2],
 	      "a load request: ACT_LOAD, cgroup points into argv");
 
 	ARGS(64, "must stand alone", "--help", NULL, "--help", "--version");
 	ARGS(64, "must stand alone", "--version", NULL, "--version", "--help");
 	ARGS(64, "must stand alone", "--help", NULL, "--cgroup", CG, "--help");
-	ARGS(64, "must stand alone", "--version", NULL, "--version", "--cgroup",
-	     CG, "--deny", "::1");
+	ARGS(64, "must stand alone", "--version", NULL, "--version", "--cgroup", CG, "--deny",
+	     "::1");
 	ARGS(64, "must stand alone", "--help", NULL, "--help", "--help");
 
-	ARGS(64, "unknown option", NULL, "--cgroup=" CG, "--cgroup=" CG,
-	     "--deny", "::1");
-	ARGS(64, "unknown option", NULL, "--deny=::1", "--cgroup", CG,
-	     "--deny=::1");
-	ARGS(64, "unknown option", NULL, "--allow=::1", "--cgroup", CG,
-	     "--deny", "::1", "--allow=::1");
+	ARGS(64, "unknown option", NULL, "--cgroup=" CG, "--cgroup=" CG, "--deny", "::1");
+	ARGS(64, "unknown option", NULL, "--deny=::1", "--cgroup", CG, "--deny=::1");
+	ARGS(64, "unknown option", NULL, "--allow=::1", "--cgroup", CG, "--deny", "::1",
+	     "--allow=::1");
 	ARGS(64, "unknown option", NULL, "--cg", "--cg", CG, "--deny", "::1");
 	ARGS(64, "unknown option", NULL, "--Cgroup", "--Cgroup", CG);
-	ARGS(64, "unknown option", NULL, "--Allow", "--cgroup", CG, "--deny",
-	     "::1", "--Allow", "::2");
+	ARGS(64, "unknown option", NULL, "--Allow", "--cgroup", CG, "--deny", "::1", "--Allow",
+	     "::2");
 	ARGS(64, "unknown option", NULL, "--allo", "--allo", "::2");
 	ARGS(64, "unknown option", NULL, "--allows", "--allows", "::2");
 	ARGS(64, "unknown option", NULL, "-a", "-a", "::2");
@@ -886,23 +845,20 @@ static void group_args_grammar(void)
 	ARGS(64, "unknown option", NULL, "--help=1", "--help=1");
 	ARGS(64, "unexpected argument", NULL, CG, CG);
 	ARGS(64, "unexpected argument", NULL, "''", ""); /* shown as '' */
-	ARGS(64, "unexpected argument", NULL, "x", "--cgroup", CG, "--deny",
-	     "::1", "x");
+	ARGS(64, "unexpected argument", NULL, "x", "--cgroup", CG, "--deny", "::1", "x");
 	ARGS(64, "missing value", "--cgroup", NULL, "--cgroup");
 	ARGS(64, "missing value", "--deny", NULL, "--deny");
 	ARGS(64, "missing value", "--deny", NULL, "--cgroup", CG, "--deny");
-	ARGS(64, "missing value", "--allow", NULL, "--cgroup", CG, "--deny",
-	     "::1", "--allow");
-	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG,
-	     "--cgroup", CG, "--deny", "::1");
+	ARGS(64, "missing value", "--allow", NULL, "--cgroup", CG, "--deny", "::1", "--allow");
+	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG, "--cgroup", CG, "--deny",
+	     "::1");
 	ARGS(64, "required", "--cgroup", NULL, "--deny", "::1");
 	ARGS(64, "required", "--cgroup", NULL, "--allow", "::1");
 	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG);
 	/* --allow alone: the rules need a --deny. */
-	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG,
-	     "--allow", "192.0.2.1");
-	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG,
-	     "--allow", "0.0.0.0/0", "--allow", "::/0");
+	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG, "--allow", "192.0.2.1");
+	ARGS(64, "required at least once", "--deny", NULL, "--cgroup", CG, "--allow", "0.0.0.0/0",
+	     "--allow", "::/0");
 
 	/* Each option takes exactly the next entry, whatever it looks like. */
 	ARGS(65, OUTSIDE, "--cgroup", "--deny", "--cgroup", "--deny", "::1");
@@ -912,71 +868,53 @@ static void group_args_grammar(void)
 	/* The first error in argv order wins. */
 	ARGS(65, BAD_ADDRESS, "--deny", "bad", "--deny", "bad", "--bogus");
 	ARGS(64, "unknown option", NULL, "--bogus", "--bogus", "--deny", "bad");
-	ARGS(65, OUTSIDE, "--cgroup", "/tmp/x", "--cgroup", "/tmp/x", "--deny",
-	     "bad");
-	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG,
-	     "--cgroup", "relative");
-	ARGS(65, BAD_PORTS, "--allow", "192.0.2.1:0", "--cgroup", CG, "--allow",
-	     "192.0.2.1:0");
+	ARGS(65, OUTSIDE, "--cgroup", "/tmp/x", "--cgroup", "/tmp/x", "--deny", "bad");
+	ARGS(64, "given more than once", "--cgroup", NULL, "--cgroup", CG, "--cgroup", "relative");
+	ARGS(65, BAD_PORTS, "--allow", "192.0.2.1:0", "--cgroup", CG, "--allow", "192.0.2.1:0");
 
 	/* Data errors name the option and the value (escaped, '' if empty). */
-	ARGS(65, BAD_PREFIX, "--deny", "10.0.0.0/08", "--cgroup", CG, "--deny",
-	     "10.0.0.0/08");
-	ARGS(65, BAD_ADDRESS, "--allow", "''", "--cgroup", CG, "--deny", "::1",
-	     "--allow", "");
-	ARGS(65, BAD_PORTS, "--deny", "1.2.3.4:8\\x200", "--cgroup", CG,
-	     "--deny", "1.2.3.4:8 0");
-	ARGS(65, BRACKETS, "--allow", "[::1]", "--cgroup", CG, "--deny", "::1",
-	     "--allow", "[::1]");
-	ARGS(65, BAD_PROTO, "--deny", "[::1]:80/TCP", "--cgroup", CG, "--deny",
-	     "[::1]:80/TCP");
-	ARGS(65, NOT_CANONICAL, "--cgroup", CG "/", "--cgroup", CG "/",
-	     "--deny", "::1");
-	ARGS(65, BAD_CHARACTER, "--cgroup", CG "\\x20b", "--cgroup", CG " b",
-	     "--deny", "::1");
+	ARGS(65, BAD_PREFIX, "--deny", "10.0.0.0/08", "--cgroup", CG, "--deny", "10.0.0.0/08");
+	ARGS(65, BAD_ADDRESS, "--allow", "''", "--cgroup", CG, "--deny", "::1", "--allow", "");
+	ARGS(65, BAD_PORTS, "--deny", "1.2.3.4:8\\x200", "--cgroup", CG, "--deny", "1.2.3.4:8 0");
+	ARGS(65, BRACKETS, "--allow", "[::1]", "--cgroup", CG, "--deny", "::1", "--allow", "[::1]");
+	ARGS(65, BAD_PROTO, "--deny", "[::1]:80/TCP", "--cgroup", CG, "--deny", "[::1]:80/TCP");
+	ARGS(65, NOT_CANONICAL, "--cgroup", CG "/", "--cgroup", CG "/", "--deny", "::1");
+	ARGS(65, BAD_CHARACTER, "--cgroup", CG "\\x20b", "--cgroup", CG " b", "--deny", "::1");
 
 	/* Host bits name the network meant, in the notation given. */
-	ARGS(65, HOST_BITS "; the network is 192.0.2.0/24", "--deny",
-	     "192.0.2.9/24", "--cgroup", CG, "--deny", "192.0.2.9/24");
-	ARGS(65, HOST_BITS "; the network is 10.0.0.0/8", "--allow",
-	     "10.0.0.1/8:80", "--cgroup", CG, "--deny", "::1", "--allow",
-	     "10.0.0.1/8:80");
+	ARGS(65, HOST_BITS "; the network is 192.0.2.0/24", "--deny", "192.0.2.9/24", "--cgroup",
+	     CG, "--deny", "192.0.2.9/24");
+	ARGS(65, HOST_BITS "; the network is 10.0.0.0/8", "--allow", "10.0.0.1/8:80", "--cgroup",
+	     CG, "--deny", "::1", "--allow", "10.0.0.1/8:80");
 	ARGS(65, HOST_BITS "; the network is ::ffff:10.0.0.0/120", "--deny",
-	     "[::ffff:10.0.0.1/120]:80", "--cgroup", CG, "--deny",
-	     "[::ffff:10.0.0.1/120]:80");
-	ARGS(65, HOST_BITS "; the network is 2001:db8::/32", "--deny",
-	     "[2001:db8::1/32]:443/tcp", "--cgroup", CG, "--deny",
-	     "[2001:db8::1/32]:443/tcp");
+	     "[::ffff:10.0.0.1/120]:80", "--cgroup", CG, "--deny", "[::ffff:10.0.0.1/120]:80");
+	ARGS(65, HOST_BITS "; the network is 2001:db8::/32", "--deny", "[2001:db8::1/32]:443/tcp",
+	     "--cgroup", CG, "--deny", "[2001:db8::1/32]:443/tcp");
 }
 
 /* The index in the front (allow) or back (deny) segment of the key. */
-static int find_key(const struct request *r, int deny, int family,
-		    unsigned int kind, unsigned int port, const char *addr,
-		    unsigned int prefixlen, uint32_t value)
+static int find_key(const struct request *r, int deny, int family, unsigned int kind,
+		    unsigned int port, const char *addr, unsigned int prefixlen, uint32_t value)
 {
-	size_t from = deny ? KEYS_ALL - r->n_last : 0,
-	       n = deny ? r->n_last : r->n_first, i;
+	size_t from = deny ? KEYS_ALL - r->n_last : 0, n = deny ? r->n_last : r->n_first, i;
 	uint8_t packed[16] = { 0 };
 
 	if (inet_pton(family == 4 ? AF_INET : AF_INET6, addr, packed) != 1)
 		return 0;
 	for (i = from; i < from + n; i++)
 		if (r->keys[i].family == (family == 4 ? AF_INET : AF_INET6) &&
-		    r->keys[i].kind == kind &&
-		    r->keys[i].port == htons((uint16_t)port) &&
+		    r->keys[i].kind == kind && r->keys[i].port == htons((uint16_t)port) &&
 		    r->keys[i].prefixlen == 32 + prefixlen &&
-		    memcmp(r->keys[i].addr, packed, 16) == 0 &&
-		    r->values[i] == value)
+		    memcmp(r->keys[i].addr, packed, 16) == 0 && r->values[i] == value)
 			return 1;
 	return 0;
 }
 
-#define KEY(deny, family, kind, port, addr, len, value)                       \
-	CHECK(find_key(&req, (deny), (family), (kind), (port), (addr), (len), \
-		       (value)),                                              \
-	      "%s key: IPv%d kind 0x%02x port %u %s/%u value %u",             \
-	      (deny) ? "back (deny)" : "front (allow)", (family), (kind),     \
-	      (port), (addr), (len), (value))
+#define KEY(deny, family, kind, port, addr, len, value)                                          \
+	CHECK(find_key(&req, (deny), (family), (kind), (port), (addr), (len), (value)),          \
+	      "%s key: IPv%d kind 0x%02x port %u %s/%u value %u",                                \
+	      (deny) ? "back (deny)" : "front (allow)", (family), (kind), (port), (addr), (len), \
+	      (value))
 
 static void group_args_store(void)
 {
@@ -1004,32 +942,30 @@ static void group_args_store(void)
 
 	CHECK(got == 0, "parse_args = %d", got);
 	CHECK(req.n_v4 == 5 && req.n_v6 == 2,
-	      "5 IPv4 (two were ::ffff:) and 2 IPv6 rules: %zu, %zu", req.n_v4,
-	      req.n_v6);
-	CHECK(req.n_deny == 5 && req.n_allow == 2,
-	      "5 deny and 2 allow rules: %zu, %zu", req.n_deny, req.n_allow);
+	      "5 IPv4 (two were ::ffff:) and 2 IPv6 rules: %zu, %zu", req.n_v4, req.n_v6);
+	CHECK(req.n_deny == 5 && req.n_allow == 2, "5 deny and 2 allow rules: %zu, %zu", req.n_deny,
+	      req.n_allow);
 	broken = keys_contract(17, argv, &req);
 	CHECK(!broken, "keys contract: %s", broken ? broken : "kept");
 	/* A few keys spelled out: a deny without ports has KIND_DENY and
-	 * KIND_ANY_PORT, rank 24 << 2 | 1; an allow on port 53 one TCP and
-	 * one UDP block, rank 32 << 2 | 2; 8000-8100 is 8000-8063 (level 6),
+	 * KIND_ANY_PORT, rank 24 << 2 | RANK_DENY; an allow on port 53 one TCP
+	 * and one UDP block, rank 32 << 2 | RANK_PORTS; 8000-8100 is 8000-8063 (level 6),
 	 * 8064-8095 (5), 8096-8099 (2), 8100 (0); 1-3 is 1 (0) and 2-3 (1). */
-	KEY(1, 4, KIND_DENY, 0, "192.0.2.0", 24, 24 << 2 | 1);
-	KEY(1, 4, KIND_ANY_PORT, 0, "192.0.2.0", 24, 24 << 2 | 1);
-	KEY(1, 4, KIND_ANY_PORT, 0, "198.51.100.7", 32, 32 << 2 | 1);
-	KEY(1, 6, KIND_ANY_PORT, 0, "2001:db8::", 32, 32 << 2 | 1);
-	KEY(0, 4, KIND_TCP, 53, "192.0.2.1", 32, 32 << 2 | 2);
-	KEY(0, 4, KIND_UDP, 53, "192.0.2.1", 32, 32 << 2 | 2);
-	KEY(0, 6, KIND_UDP | 6, 8000, "2001:db8::1", 128, 128 << 2 | 2);
-	KEY(0, 6, KIND_UDP | 5, 8064, "2001:db8::1", 128, 128 << 2 | 2);
-	KEY(0, 6, KIND_UDP | 2, 8096, "2001:db8::1", 128, 128 << 2 | 2);
-	KEY(0, 6, KIND_UDP | 0, 8100, "2001:db8::1", 128, 128 << 2 | 2);
-	KEY(1, 4, KIND_DENY, 0, "10.0.0.0", 8, 8 << 2 | 2 | 1);
-	KEY(1, 4, KIND_TCP | 0, 1, "10.0.0.0", 8, 8 << 2 | 2 | 1);
-	KEY(1, 4, KIND_TCP | 1, 2, "10.0.0.0", 8, 8 << 2 | 2 | 1);
+	KEY(1, 4, KIND_DENY, 0, "192.0.2.0", 24, 24 << RANK_PREFIX_SHIFT | RANK_DENY);
+	KEY(1, 4, KIND_ANY_PORT, 0, "192.0.2.0", 24, 24 << RANK_PREFIX_SHIFT | RANK_DENY);
+	KEY(1, 4, KIND_ANY_PORT, 0, "198.51.100.7", 32, 32 << RANK_PREFIX_SHIFT | RANK_DENY);
+	KEY(1, 6, KIND_ANY_PORT, 0, "2001:db8::", 32, 32 << RANK_PREFIX_SHIFT | RANK_DENY);
+	KEY(0, 4, KIND_TCP, 53, "192.0.2.1", 32, 32 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(0, 4, KIND_UDP, 53, "192.0.2.1", 32, 32 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(0, 6, KIND_UDP | 6, 8000, "2001:db8::1", 128, 128 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(0, 6, KIND_UDP | 5, 8064, "2001:db8::1", 128, 128 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(0, 6, KIND_UDP | 2, 8096, "2001:db8::1", 128, 128 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(0, 6, KIND_UDP | 0, 8100, "2001:db8::1", 128, 128 << RANK_PREFIX_SHIFT | RANK_PORTS);
+	KEY(1, 4, KIND_DENY, 0, "10.0.0.0", 8, 8 << RANK_PREFIX_SHIFT | RANK_PORTS | RANK_DENY);
+	KEY(1, 4, KIND_TCP | 0, 1, "10.0.0.0", 8, 8 << RANK_PREFIX_SHIFT | RANK_PORTS | RANK_DENY);
+	KEY(1, 4, KIND_TCP | 1, 2, "10.0.0.0", 8, 8 << RANK_PREFIX_SHIFT | RANK_PORTS | RANK_DENY);
 	CHECK(req.n_first == 2 + 4 && req.n_last == 2 * 4 + 3,
-	      "6 front keys (allow), 11 back (deny): %zu, %zu", req.n_first,
-	      req.n_last);
+	      "6 front keys (allow), 11 back (deny): %zu, %zu", req.n_first, req.n_last);
 	CHECK(req.cgroup == argv[6], "cgroup points at its argv entry");
 
 	/* The contract can fail: a rank, a port, a family, a segment. */
@@ -1067,16 +1003,14 @@ static char **many_rules(size_t n, int v6_only, int mixed, int *argc)
 		if (!value)
 			abort();
 		if ((i % 2 || v6_only) && mixed && i % 4 == 1)
-			snprintf(value, 64, "[2001:db8::%zx]:%zu-65535/udp", i,
-				 i % 65535 + 1);
+			snprintf(value, 64, "[2001:db8::%zx]:%zu-65535/udp", i, i % 65535 + 1);
 		else if (i % 2 || v6_only)
 			snprintf(value, 64, "2001:db8::%zx", i);
 		else if (mixed && i % 4 == 2)
-			snprintf(value, 64, "10.%zu.%zu.%zu:%zu", i >> 16 & 255,
-				 i >> 8 & 255, i & 255, i % 65535 + 1);
+			snprintf(value, 64, "10.%zu.%zu.%zu:%zu", i >> 16 & 255, i >> 8 & 255,
+				 i & 255, i % 65535 + 1);
 		else
-			snprintf(value, 64, "10.%zu.%zu.%zu", i >> 16 & 255,
-				 i >> 8 & 255, i & 255);
+			snprintf(value, 64, "10.%zu.%zu.%zu", i >> 16 & 255, i >> 8 & 255, i & 255);
 		argv[3 + 2 * i] = mixed && i % 3 == 2 ? "--allow" : "--deny";
 		argv[4 + 2 * i] = value;
 	}
@@ -1105,11 +1039,9 @@ static void group_args_limits(void)
 		argv = many_rules(RULES_MAX, 0, mixed, &argc);
 		got = run_args(argc, argv, &req, &err);
 		broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
-		CHECK(got == 0 && req.n_v4 == RULES_MAX / 2 &&
-			      req.n_v6 == RULES_MAX / 2 && !broken,
-		      "%d %s rules accepted: %d, %zu + %zu, keys: %s",
-		      RULES_MAX, mixed ? "mixed" : "deny", got, req.n_v4,
-		      req.n_v6, broken ? broken : "kept");
+		CHECK(got == 0 && req.n_v4 == RULES_MAX / 2 && req.n_v6 == RULES_MAX / 2 && !broken,
+		      "%d %s rules accepted: %d, %zu + %zu, keys: %s", RULES_MAX,
+		      mixed ? "mixed" : "deny", got, req.n_v4, req.n_v6, broken ? broken : "kept");
 		CHECK(mixed ? req.n_allow == RULES_MAX / 3 :
 			      req.n_allow == 0 && req.n_deny == RULES_MAX,
 		      "%zu deny, %zu allow", req.n_deny, req.n_allow);
@@ -1117,15 +1049,13 @@ static void group_args_limits(void)
 
 		argv = many_rules(RULES_MAX + 1, 0, mixed, &argc);
 		got = run_args(argc, argv, &req, &err);
-		snprintf(message, sizeof(message), "%s %s: " TOO_MANY,
-			 argv[argc - 2], argv[argc - 1]);
+		snprintf(message, sizeof(message), "%s %s: " TOO_MANY, argv[argc - 2],
+			 argv[argc - 1]);
 		CHECK(got == 65 && strcmp(err.message, message) == 0,
-		      "%d rules refused: %d \"%s\", naming the rule too many",
-		      RULES_MAX + 1, got, shown(err.message));
-		CHECK(req.n_v4 + req.n_v6 <= RULES_MAX &&
-			      req.n_first + req.n_last <= KEYS_ALL,
-		      "never more than RULES_MAX rules stored (%zu)",
-		      req.n_v4 + req.n_v6);
+		      "%d rules refused: %d \"%s\", naming the rule too many", RULES_MAX + 1, got,
+		      shown(err.message));
+		CHECK(req.n_v4 + req.n_v6 <= RULES_MAX && req.n_first + req.n_last <= KEYS_ALL,
+		      "never more than RULES_MAX rules stored (%zu)", req.n_v4 + req.n_v6);
 		free_rules(argv, argc);
 	}
 
@@ -1134,13 +1064,11 @@ static void group_args_limits(void)
 	got = run_args(argc, argv, &req, &err);
 	broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
 	CHECK(got == 0 && req.n_v6 == RULES_MAX && req.n_v4 == 0 && !broken,
-	      "%d IPv6 rules: %d, keys: %s", RULES_MAX, got,
-	      broken ? broken : "kept");
+	      "%d IPv6 rules: %d, keys: %s", RULES_MAX, got, broken ? broken : "kept");
 	free_rules(argv, argc);
 	argv = many_rules(RULES_MAX + 1, 1, 0, &argc);
 	got = run_args(argc, argv, &req, &err);
-	CHECK(got == 65 && strstr(err.message, TOO_MANY) &&
-		      req.n_v6 == RULES_MAX,
+	CHECK(got == 65 && strstr(err.message, TOO_MANY) && req.n_v6 == RULES_MAX,
 	      "%d IPv6 rules refused: %d", RULES_MAX + 1, got);
 	free_rules(argv, argc);
 
@@ -1149,14 +1077,14 @@ static void group_args_limits(void)
 	 * exactly KEYS_PER_RULE each, and all of them fit. */
 	argv = many_rules(RULES_MAX, 0, 0, &argc);
 	for (got = 4; got < argc; got += 2)
-		snprintf(argv[got], 64, "10.%d.%d.%d:1-65534", got >> 17 & 255,
-			 got >> 9 & 255, got >> 1 & 255);
+		snprintf(argv[got], 64, "10.%d.%d.%d:1-65534", got >> 17 & 255, got >> 9 & 255,
+			 got >> 1 & 255);
 	got = run_args(argc, argv, &req, &err);
 	broken = got == 0 ? keys_contract(argc, argv, &req) : NULL;
-	CHECK(got == 0 && req.n_last == (size_t)RULES_MAX * KEYS_PER_RULE &&
-		      req.n_first == 0 && !broken,
-	      "%d rules of 1-65534: %d, %zu keys (KEYS_PER_RULE each), %s",
-	      RULES_MAX, got, req.n_last, broken ? broken : "kept");
+	CHECK(got == 0 && req.n_last == (size_t)RULES_MAX * KEYS_PER_RULE && req.n_first == 0 &&
+		      !broken,
+	      "%d rules of 1-65534: %d, %zu keys (KEYS_PER_RULE each), %s", RULES_MAX, got,
+	      req.n_last, broken ? broken : "kept");
 	free_rules(argv, argc);
 }
 
@@ -1192,10 +1120,8 @@ static size_t escape_sweep(int json)
 					text[len / 2] = 'm'; /* mixed */
 				escape(text, buf, size, json);
 				if (!escape_ok(text, buf, size, json) && !bad++)
-					CHECK(0,
-					      "size %zu, %zu x 0x%02x: \"%s\"",
-					      size, len, fills[f] & 0xff,
-					      shown(buf));
+					CHECK(0, "size %zu, %zu x 0x%02x: \"%s\"", size, len,
+					      fills[f] & 0xff, shown(buf));
 				free(buf);
 			}
 		}
@@ -1225,14 +1151,12 @@ static void group_escape_message(void)
 	text[599] = '\0';
 	escape(text, out, sizeof(out), 0);
 	len = strlen(out);
-	CHECK(len < sizeof(out) && len > 200 &&
-		      strcmp(out + len - 3, "...") == 0,
+	CHECK(len < sizeof(out) && len > 200 && strcmp(out + len - 3, "...") == 0,
 	      "a 599-byte value is cut to %zu bytes ending in \"...\"", len);
 	memset(text, '\n', 599);
 	escape(text, out, sizeof(out), 0);
 	CHECK(escape_ok(text, out, sizeof(out), 0),
-	      "599 newlines: cut on an escape boundary (%zu bytes)",
-	      strlen(out));
+	      "599 newlines: cut on an escape boundary (%zu bytes)", strlen(out));
 
 	bad = escape_sweep(0);
 	CHECK(bad == 0,
@@ -1252,27 +1176,25 @@ static void group_escape_json(void)
 	escape("/sys/fs/cgroup/a", out, 64, 1);
 	CHECK(strcmp(out, "/sys/fs/cgroup/a") == 0, "plain path unchanged");
 	escape("/sys/fs/cgroup/\"q\"\\", out, 64, 1);
-	CHECK(strcmp(out, "/sys/fs/cgroup/\\\"q\\\"\\\\") == 0,
-	      "'\"' and '\\' are escaped: %s", out);
+	CHECK(strcmp(out, "/sys/fs/cgroup/\\\"q\\\"\\\\") == 0, "'\"' and '\\' are escaped: %s",
+	      out);
 	free(out);
 
 	/* The loader's worst case, which its comment says "always fits": the
 	 * longest valid path with the most bytes to escape (every component
 	 * NAME_MAX quotes), into its PATH_MAX * 2 buffer. */
 	path = long_path(PATH_MAX - 1, NAME_MAX, '"');
-	CHECK(check_cgroup_path(path) == NULL,
-	      "a %d-byte path of quotes is a valid cgroup path", PATH_MAX - 1);
+	CHECK(check_cgroup_path(path) == NULL, "a %d-byte path of quotes is a valid cgroup path",
+	      PATH_MAX - 1);
 	for (i = 0; path[i]; i++)
 		escaped += path[i] == '"';
 	out = malloc(PATH_MAX * 2);
 	if (!out)
 		abort();
 	escape(path, out, PATH_MAX * 2, 1);
-	CHECK(strlen(out) == PATH_MAX - 1 + escaped &&
-		      escape_ok(path, out, PATH_MAX * 2, 1) &&
+	CHECK(strlen(out) == PATH_MAX - 1 + escaped && escape_ok(path, out, PATH_MAX * 2, 1) &&
 		      strstr(out, "...") == NULL,
-	      "... its %zu-byte escape fits the loader's buffer whole",
-	      PATH_MAX - 1 + escaped);
+	      "... its %zu-byte escape fits the loader's buffer whole", PATH_MAX - 1 + escaped);
 	free(out);
 	free(path);
 
