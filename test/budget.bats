@@ -18,3 +18,13 @@ count_loc() { "$PROJECT_ROOT/scripts/count-loc" "$@"; }
 	echo "# loader.c + validate.c: $n lines of code" >&3
 	[ "$n" -lt 500 ]
 }
+
+@test "the build tracks filter.h: touching it rebuilds the BPF object, the loader, the unit tests and the fuzzer" {
+	# make -W FILE: as if FILE were modified, without touching it.
+	run make -C "$PROJECT_ROOT" -n -W filter.h jail-ai-ebpf-loader test-helpers
+	[ "$status" -eq 0 ]
+	for target in build/filter.bpf.o build/filter.lskel.h build/loader.o build/validate.o \
+		jail-ai-ebpf-loader build/unit/test_validate build/fuzz/fuzz_validate; do
+		grep -qE -- "(-o |> )$target( |$)" <<<"$output" || { echo "not rebuilt: $target"; return 1; }
+	done
+}
