@@ -267,7 +267,7 @@ EOF
 	grep -q 'BIND_NOW' <<<"$output"
 }
 
-@test "dpkg-deb -I: the fields, the dependencies (libseccomp2, sudo | sudo-rs, python3, iproute2, a systemd-sysusers) and the one conffile" {
+@test "dpkg-deb -I: the fields, the dependencies (libseccomp2, libbpf1, sudo | sudo-rs, python3, iproute2, a systemd-sysusers) and the one conffile" {
 	local field
 	for field in "Package:$NAME" "Version:$PKG_VERSION" "Architecture:$PKG_ARCH" "Section:admin" "Priority:optional"; do
 		[[ $(dpkg-deb -f "$DEB" "${field%%:*}") == "${field#*:}" ]] || { echo "$field" >&2; return 1; }
@@ -276,12 +276,13 @@ EOF
 	depends=$(dpkg-deb -f "$DEB" Depends | sed 's/, /\n/g')
 	printf '%s\n' "$depends" >&2
 	grep -qx 'libseccomp2 (>= [^)]*)' <<<"$depends"
+	grep -qx 'libbpf1 (>= [^)]*)' <<<"$depends"
 	grep -qx 'libc6 (>= [^)]*)' <<<"$depends"
 	grep -qx 'sudo | sudo-rs' <<<"$depends"
 	grep -qx 'python3' <<<"$depends"
 	grep -qx 'iproute2' <<<"$depends"
 	grep -qx 'systemd | systemd-standalone-sysusers | systemd-sysusers' <<<"$depends"
-	[[ $(wc -l <<<"$depends") -eq 6 ]]
+	[[ $(wc -l <<<"$depends") -eq 7 ]]
 	# The conffile is the rule's source, outside /etc/sudoers.d.
 	dpkg-deb -e "$DEB" "$BATS_TEST_TMPDIR/control"
 	[[ $(cat "$BATS_TEST_TMPDIR/control/conffiles") == "$RULE" ]]
