@@ -56,13 +56,11 @@ struct parse_error {
 const char *parse_rule(const char *text, struct rule *out);
 const char *check_cgroup_path(const char *path);
 /* Digits only, no sign, no leading zero, at most max: 0, else -1. */
-int parse_decimal(const char *text, unsigned long long max,
-		  unsigned long long *out);
+int parse_decimal(const char *text, unsigned long long max, unsigned long long *out);
 /* 0 when argv is valid (req filled), else the exit code (err filled). The
  * offending value is shown escaped (escape(), at most 255 bytes), '' if
  * empty. */
-int parse_args(int argc, char *const argv[], struct request *req,
-	       struct parse_error *err);
+int parse_args(int argc, char *const argv[], struct request *req, struct parse_error *err);
 
 /* json: '"' and '\' get a backslash. Otherwise, for messages: bytes outside
  * printable ASCII, '\' and '\'' become \xNN (so an empty argument, shown as

@@ -70,9 +70,8 @@ static void attach(int cgroup_fd, int prog_fd, enum bpf_attach_type type)
 int main(int argc, char **argv)
 {
 	static const enum bpf_attach_type types[] = {
-		BPF_CGROUP_SOCK_OPS,	 BPF_CGROUP_INET4_CONNECT,
-		BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_INET6_CONNECT,
-		BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET_EGRESS,
+		BPF_CGROUP_SOCK_OPS,	  BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
+		BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP6_SENDMSG,  BPF_CGROUP_INET_EGRESS,
 	};
 	struct rule_key rule[KEYS_PER_RULE];
 	__u32 rank[KEYS_PER_RULE];
@@ -90,8 +89,7 @@ int main(int argc, char **argv)
 			    rule_keys(argv[i + 1], deny, rule, rank) :
 			    -1;
 		if (n < 0 || n_first + n_last + (size_t)n > ROOM) {
-			fprintf(stderr, "floor: bad argument %s\n",
-				argv[i + 1]);
+			fprintf(stderr, "floor: bad argument %s\n", argv[i + 1]);
 			return 2;
 		}
 		for (j = 0; j < n; j++) {

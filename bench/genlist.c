@@ -31,13 +31,12 @@
 /* Rule i of the mixed list into buf; returns 1 for --deny, 0 for --allow. */
 static int rule_of(unsigned long i, char *buf, size_t size)
 {
-	static const char *const neighbour[4] = { "7001", "8000-8099/udp",
-						  "1-1023/tcp", "443/tcp" };
+	static const char *const neighbour[4] = { "7001", "8000-8099/udp", "1-1023/tcp",
+						  "443/tcp" };
 	unsigned long k = i / 8 + 1, a = k >> 8 & 255, b = k & 255;
 
 	if (i < 2) {
-		snprintf(buf, size, "%s",
-			 i ? "198.51.100.1:7001-7002/tcp" : "198.51.100.0/24");
+		snprintf(buf, size, "%s", i ? "198.51.100.1:7001-7002/tcp" : "198.51.100.0/24");
 		return !i;
 	}
 	if (i < 255) {
@@ -83,16 +82,14 @@ static int deny_of(unsigned long i, char *buf, size_t size)
 	}
 	k = (i - 253) / 2 + 1;
 	if ((i - 253) % 2 == 0)
-		snprintf(buf, size, "10.%lu.%lu.%lu", (k >> 16) & 255,
-			 (k >> 8) & 255, k & 255);
+		snprintf(buf, size, "10.%lu.%lu.%lu", (k >> 16) & 255, (k >> 8) & 255, k & 255);
 	else
 		snprintf(buf, size, "2001:db8:1::%lx:%lx", k >> 16, k & 0xffff);
 	return 1;
 }
 
 /* One `map update` a key; bpftool takes the key and value as bytes. */
-static int batch_lines(FILE *out, const char *mapdir, const char *rule,
-		       int deny)
+static int batch_lines(FILE *out, const char *mapdir, const char *rule, int deny)
 {
 	struct rule_key keys[KEYS_PER_RULE];
 	__u32 values[KEYS_PER_RULE];
@@ -102,12 +99,10 @@ static int batch_lines(FILE *out, const char *mapdir, const char *rule,
 
 	for (j = 0; j < n; j++) {
 		fprintf(out, "map update pinned %s/rules key", mapdir);
-		for (p = (const void *)&keys[j], b = 0; b < sizeof(keys[j]);
-		     b++)
+		for (p = (const void *)&keys[j], b = 0; b < sizeof(keys[j]); b++)
 			fprintf(out, " %u", p[b]);
 		fprintf(out, " value");
-		for (p = (const void *)&values[j], b = 0; b < sizeof(values[j]);
-		     b++)
+		for (p = (const void *)&values[j], b = 0; b < sizeof(values[j]); b++)
 			fprintf(out, " %u", p[b]);
 		fprintf(out, "\n");
 	}
@@ -122,10 +117,8 @@ int main(int argc, char **argv)
 	int pass, deny;
 	FILE *list, *batch;
 
-	if (argc != 6 ||
-	    (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "mixed") != 0)) {
-		fprintf(stderr,
-			"usage: genlist deny|mixed N LIST BATCH MAPDIR\n");
+	if (argc != 6 || (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "mixed") != 0)) {
+		fprintf(stderr, "usage: genlist deny|mixed N LIST BATCH MAPDIR\n");
 		return 2;
 	}
 	gen = argv[1][0] == 'd' ? deny_of : rule_of;
@@ -148,8 +141,7 @@ int main(int argc, char **argv)
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < n; i++) {
 			deny = gen(i, rule, sizeof(rule));
-			if (deny == pass &&
-			    batch_lines(batch, argv[5], rule, deny) < 0) {
+			if (deny == pass && batch_lines(batch, argv[5], rule, deny) < 0) {
 				fprintf(stderr, "genlist: bad rule %s\n", rule);
 				return 1;
 			}

@@ -50,16 +50,12 @@ static const struct {
 	enum bpf_attach_type type;
 	const char *name;
 } hooks[] = {
-	{ BPF_CGROUP_SOCK_OPS, "sockops" },
-	{ BPF_CGROUP_INET4_CONNECT, "connect4" },
-	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" },
-	{ BPF_CGROUP_INET6_CONNECT, "connect6" },
-	{ BPF_CGROUP_UDP6_SENDMSG, "sendmsg6" },
-	{ BPF_CGROUP_INET_EGRESS, "egress" },
+	{ BPF_CGROUP_SOCK_OPS, "sockops" },	 { BPF_CGROUP_INET4_CONNECT, "connect4" },
+	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" }, { BPF_CGROUP_INET6_CONNECT, "connect6" },
+	{ BPF_CGROUP_UDP6_SENDMSG, "sendmsg6" }, { BPF_CGROUP_INET_EGRESS, "egress" },
 };
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
-								...)
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -77,8 +73,7 @@ static char *slurp(const char *path, size_t *size)
 	char *buf;
 	long len;
 
-	if (!f || fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) < 0)
+	if (!f || fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
 		die("%s: %s", path, strerror(errno));
 	buf = malloc((size_t)len + 1);
 	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
@@ -108,8 +103,7 @@ static struct bench_case *load_case(const char *arg)
 		free(text);
 		die("out of memory");
 	}
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strcmp(line, "@CGROUP@") == 0) {
 			if (c->n_slots == 4)
 				die("%s: too many @CGROUP@", arg);
@@ -152,11 +146,9 @@ static const char *check_attached(const char *cgroup)
 		attr.query.attach_type = hooks[h].type;
 		attr.query.prog_ids = (__u64)(unsigned long)ids;
 		attr.query.prog_cnt = 8;
-		if (syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) <
-			    0 ||
+		if (syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0 ||
 		    attr.query.prog_cnt != 1) {
-			snprintf(why, sizeof(why),
-				 "the %s hook has %u programs", hooks[h].name,
+			snprintf(why, sizeof(why), "the %s hook has %u programs", hooks[h].name,
 				 attr.query.prog_cnt);
 			close(fd);
 			return why;
@@ -166,12 +158,11 @@ static const char *check_attached(const char *cgroup)
 	return NULL;
 }
 
-static void run_case(struct bench_case *c, const char *cgroup, int round,
-		     FILE *raw)
+static void run_case(struct bench_case *c, const char *cgroup, int round, FILE *raw)
 {
 	static char *const envp[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"LC_ALL=C", NULL
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+		NULL
 	};
 	posix_spawn_file_actions_t actions;
 	struct rusage usage;
@@ -197,8 +188,7 @@ static void run_case(struct bench_case *c, const char *cgroup, int round,
 
 	posix_spawn_file_actions_destroy(&actions);
 	if (err)
-		die("%s: cannot run %s: %s", c->label, c->argv[0],
-		    strerror(err));
+		die("%s: cannot run %s: %s", c->label, c->argv[0], strerror(err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		rmdir(cgroup);
 		die("%s, round %d: %s %s %d", c->label, round, c->argv[0],
@@ -211,9 +201,8 @@ static void run_case(struct bench_case *c, const char *cgroup, int round,
 	if (why)
 		die("%s, round %d: after exit 0, %s", c->label, round, why);
 	if (round >= 0)
-		fprintf(raw, "lat.%s %d %.4f\ncpu.%s %d %.4f\n", c->label,
-			round, end - start, c->label, round,
-			ms_of(&usage.ru_utime) + ms_of(&usage.ru_stime));
+		fprintf(raw, "lat.%s %d %.4f\ncpu.%s %d %.4f\n", c->label, round, end - start,
+			c->label, round, ms_of(&usage.ru_utime) + ms_of(&usage.ru_stime));
 	/* removing the cgroup frees the programs and maps in the background */
 	nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
 }

@@ -81,10 +81,8 @@ static struct sockaddr_in address(const char *addr, const char *port)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short)p);
-	if (*end || p == 0 || p > 65535 ||
-	    inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "netload: bad address %s port %s\n", addr,
-			port);
+	if (*end || p == 0 || p > 65535 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "netload: bad address %s port %s\n", addr, port);
 		exit(2);
 	}
 	return sin;
@@ -94,10 +92,8 @@ static int listener(const struct sockaddr_in *sin)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 ||
-	    listen(fd, 65535) < 0)
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 || listen(fd, 65535) < 0)
 		fail("listen");
 	if (printf("ready\n") < 0 || fflush(stdout))
 		fail("stdout");
@@ -174,16 +170,13 @@ static void source_server(const struct sockaddr_in *sin)
 		conn = next_connection(fd);
 		cpu_start = cpu_now();
 		got = read(conn, request, sizeof(request) - 1);
-		seconds = got > 0 ?
-				  (request[got] = '\0', strtod(request, NULL)) :
-				  0;
+		seconds = got > 0 ? (request[got] = '\0', strtod(request, NULL)) : 0;
 		start = now();
 		/* a client that goes away only loses its own run */
 		while (seconds > 0 && now() - start < seconds &&
 		       write_all(conn, buffer, sizeof(buffer)) == 0)
 			;
-		snprintf(trailer, sizeof(trailer), "%-*.9f\n", TRAILER - 1,
-			 cpu_now() - cpu_start);
+		snprintf(trailer, sizeof(trailer), "%-*.9f\n", TRAILER - 1, cpu_now() - cpu_start);
 		(void)write_all(conn, trailer, TRAILER);
 		close(conn);
 	}
@@ -197,8 +190,7 @@ static int connect_to(const struct sockaddr_in *sin)
 		fail("socket");
 	/* the port is left to connect(), as without bind() */
 	if (from.sin_family &&
-	    (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-			sizeof(one)) < 0 ||
+	    (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
 	     bind(fd, (const struct sockaddr *)&from, sizeof(from)) < 0))
 		fail("bind");
 	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
@@ -229,8 +221,7 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 
 	do {
 		fd = connected(sin);
-		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset,
-			       sizeof(reset)) < 0)
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) < 0)
 			fail("SO_LINGER");
 		close(fd);
 		count++;
@@ -242,8 +233,7 @@ static void connect_rate(const struct sockaddr_in *sin, double seconds)
 
 /* Prints a stream run's MB/s and CPU ms per GB of client and server, the
  * server's CPU seconds being the number that SERVER_CPU starts with. */
-static void report_stream(double bytes, double elapsed, double cpu,
-			  const char *server_cpu)
+static void report_stream(double bytes, double elapsed, double cpu, const char *server_cpu)
 {
 	char *end;
 	double server = strtod(server_cpu, &end);
@@ -252,8 +242,7 @@ static void report_stream(double bytes, double elapsed, double cpu,
 		fprintf(stderr, "netload: no CPU time from the server\n");
 		exit(1);
 	}
-	printf("%.1f %.3f\n", bytes / elapsed / 1e6,
-	       (cpu + server) * 1e3 / (bytes / 1e9));
+	printf("%.1f %.3f\n", bytes / elapsed / 1e6, (cpu + server) * 1e3 / (bytes / 1e9));
 }
 
 static void stream(const struct sockaddr_in *sin, double seconds)
@@ -380,9 +369,8 @@ int main(int argc, char **argv)
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr,
-		"usage: netload accept-server|sink-server|source-server ADDR PORT\n"
-		"       netload probe ADDR PORT [FROM]\n"
-		"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n");
+	fprintf(stderr, "usage: netload accept-server|sink-server|source-server ADDR PORT\n"
+			"       netload probe ADDR PORT [FROM]\n"
+			"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n");
 	return 2;
 }

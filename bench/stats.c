@@ -129,10 +129,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[2], "q") == 0) {
 		load(argv[1], argv[3], &a);
 		qsort(a.values, a.n, sizeof(double), compare);
-		printf("%zu %g %g %g %g %g\n", a.n,
-		       quantile(a.values, a.n, 0.5),
-		       quantile(a.values, a.n, 0.25),
-		       quantile(a.values, a.n, 0.75), a.values[0],
+		printf("%zu %g %g %g %g %g\n", a.n, quantile(a.values, a.n, 0.5),
+		       quantile(a.values, a.n, 0.25), quantile(a.values, a.n, 0.75), a.values[0],
 		       a.values[a.n - 1]);
 		return 0;
 	}
@@ -141,8 +139,7 @@ int main(int argc, char **argv)
 		load(argv[1], argv[4], &b);
 		for (i = 0; i < a.n; i++)
 			for (j = 0; j < b.n; j++)
-				if (a.rounds[i] == b.rounds[j] &&
-				    b.values[j] != 0) {
+				if (a.rounds[i] == b.rounds[j] && b.values[j] != 0) {
 					ratios[n++] = a.values[i] / b.values[j];
 					break;
 				}
@@ -157,8 +154,8 @@ int main(int argc, char **argv)
 		qsort(ratios, n, sizeof(double), compare);
 		lo = median_interval(n);
 		printf("%g %g %g %g %zu %g\n", median_of(&a) / median_of(&b),
-		       quantile(ratios, n, 0.5), ratios[lo], ratios[n - 1 - lo],
-		       n, sign_test(above, below));
+		       quantile(ratios, n, 0.5), ratios[lo], ratios[n - 1 - lo], n,
+		       sign_test(above, below));
 		return 0;
 	}
 	fprintf(stderr, "usage: stats RAW q KEY | stats RAW r KEYA KEYB\n");

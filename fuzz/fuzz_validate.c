@@ -48,13 +48,13 @@ static const char *const rule_refusals[] = {
 /* Its keys and values take tens of MB: static, as in the loader. */
 static struct request req;
 
-#define ASSERT(cond)                                                    \
-	do {                                                            \
-		if (!(cond)) {                                          \
-			fprintf(stderr, "%s:%d: contract broken: %s\n", \
-				__FILE__, __LINE__, #cond);             \
-			abort();                                        \
-		}                                                       \
+#define ASSERT(cond)                                                                        \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
+			fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, \
+				#cond);                                                     \
+			abort();                                                            \
+		}                                                                           \
 	} while (0)
 
 static unsigned int family_bits(int family)
@@ -62,8 +62,7 @@ static unsigned int family_bits(int family)
 	return family == AF_INET ? 32 : 128;
 }
 
-static int has_host_bits(const uint8_t *addr, unsigned int prefixlen,
-			 unsigned int bits)
+static int has_host_bits(const uint8_t *addr, unsigned int prefixlen, unsigned int bits)
 {
 	unsigned int bit;
 
@@ -124,8 +123,8 @@ static void check_rule(const char *text)
 	if (r.protocols == 0)
 		ASSERT(r.first_port == 0 && r.last_port == 0);
 	else
-		ASSERT(r.first_port >= 1 && r.first_port <= r.last_port &&
-		       r.last_port <= 65535 && ports_allowed(text));
+		ASSERT(r.first_port >= 1 && r.first_port <= r.last_port && r.last_port <= 65535 &&
+		       ports_allowed(text));
 	ASSERT((text[0] == '[') == (r.protocols && c->family == AF_INET6) ||
 	       (text[0] == '[' && r.protocols)); /* [::ffff:a.b.c.d]:N */
 	/* What the loader would print, as a rule again: accepted, and the
@@ -133,36 +132,30 @@ static void check_rule(const char *text)
 	 * IPv4). */
 	ASSERT(inet_ntop(c->family, c->addr, addr, sizeof(addr)));
 	if (!r.protocols)
-		snprintf(again_text, sizeof(again_text), "%s/%u", addr,
-			 c->prefixlen);
+		snprintf(again_text, sizeof(again_text), "%s/%u", addr, c->prefixlen);
 	else
-		snprintf(again_text, sizeof(again_text),
-			 "%s%s/%u%s:%llu-%llu%s",
+		snprintf(again_text, sizeof(again_text), "%s%s/%u%s:%llu-%llu%s",
 			 c->family == AF_INET6 ? "[" : "", addr, c->prefixlen,
-			 c->family == AF_INET6 ? "]" : "", r.first_port,
-			 r.last_port,
+			 c->family == AF_INET6 ? "]" : "", r.first_port, r.last_port,
 			 r.protocols == 1 ? "/tcp" :
 			 r.protocols == 2 ? "/udp" :
 					    "");
 	ASSERT(parse_rule(again_text, &again) == NULL);
-	ASSERT(again.protocols == r.protocols &&
-	       again.first_port == r.first_port &&
+	ASSERT(again.protocols == r.protocols && again.first_port == r.first_port &&
 	       again.last_port == r.last_port);
 	if (!why || again.network.family == c->family) {
 		ASSERT(again.network.family == c->family &&
 		       again.network.prefixlen == c->prefixlen &&
-		       memcmp(again.network.addr, c->addr, sizeof(c->addr)) ==
-			       0);
+		       memcmp(again.network.addr, c->addr, sizeof(c->addr)) == 0);
 	} else {
-		ASSERT(c->family == AF_INET6 &&
-		       again.network.family == AF_INET &&
+		ASSERT(c->family == AF_INET6 && again.network.family == AF_INET &&
 		       again.network.prefixlen + 96 == c->prefixlen &&
 		       memcmp(again.network.addr, c->addr + 12, 4) == 0);
 	}
 	/* Accepted IPv6 is never IPv4-mapped with a prefix >= 96. */
 	if (!why && c->family == AF_INET6 && c->prefixlen >= 96)
-		ASSERT(!(memcmp(c->addr, zero, 10) == 0 &&
-			 c->addr[10] == 0xff && c->addr[11] == 0xff));
+		ASSERT(!(memcmp(c->addr, zero, 10) == 0 && c->addr[10] == 0xff &&
+			 c->addr[11] == 0xff));
 }
 
 /* DESIGN.md section 3, written out independently of validate.c. */
@@ -174,8 +167,7 @@ static int path_valid(const char *path)
 	if (len >= PATH_MAX || strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return 0;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)path[i] <= ' ' ||
-		    (unsigned char)path[i] > '~')
+		if ((unsigned char)path[i] <= ' ' || (unsigned char)path[i] > '~')
 			return 0;
 	for (i = 1; i <= len; i++) {
 		if (path[i] != '/' && path[i] != '\0') {
@@ -185,8 +177,7 @@ static int path_valid(const char *path)
 		}
 		if (component == 0)
 			return 0; /* "//" or a trailing "/" */
-		if (component <= 2 &&
-		    strncmp(path + i - component, "..", component) == 0)
+		if (component <= 2 && strncmp(path + i - component, "..", component) == 0)
 			return 0; /* "." or ".." */
 		component = 0;
 	}
@@ -201,8 +192,7 @@ static void check_path(const char *text)
 }
 
 /* Digits only, no sign, no leading zero, at most max. */
-static int decimal_model(const char *text, unsigned long long max,
-			 unsigned long long *value)
+static int decimal_model(const char *text, unsigned long long max, unsigned long long *value)
 {
 	const char *p;
 
@@ -212,8 +202,7 @@ static int decimal_model(const char *text, unsigned long long max,
 	for (p = text; *p; p++) {
 		unsigned int digit = (unsigned int)(*p - '0');
 
-		if (*p < '0' || *p > '9' || digit > max ||
-		    *value > (max - digit) / 10)
+		if (*p < '0' || *p > '9' || digit > max || *value > (max - digit) / 10)
 			return -1;
 		*value = *value * 10 + digit;
 	}
@@ -265,8 +254,7 @@ static int has_empty_entry(char *const argv[], int argc)
 
 static void check_args(const uint8_t *data, size_t size)
 {
-	char *copy = malloc(size + 1),
-	     **argv = malloc((size + 2) * sizeof(char *));
+	char *copy = malloc(size + 1), **argv = malloc((size + 2) * sizeof(char *));
 	struct parse_error err;
 	const char *broken;
 	size_t i, n;
@@ -309,18 +297,15 @@ static void check_args(const uint8_t *data, size_t size)
 	ASSERT(n > 0 && n < sizeof(err.message));
 	for (i = 0; i < n; i++)
 		ASSERT(err.message[i] >= ' ' && err.message[i] <= '~');
-	ASSERT(strcmp(err.message, "no arguments (try --help)") == 0 ||
-	       strstr(err.message, ": "));
-	ASSERT(strncmp(err.message, "--cgroup", 8) == 0 ||
-	       strncmp(err.message, "--deny", 6) == 0 ||
+	ASSERT(strcmp(err.message, "no arguments (try --help)") == 0 || strstr(err.message, ": "));
+	ASSERT(strncmp(err.message, "--cgroup", 8) == 0 || strncmp(err.message, "--deny", 6) == 0 ||
 	       strncmp(err.message, "--allow", 7) == 0 ||
 	       strncmp(err.message, "--help: ", 8) == 0 ||
 	       strncmp(err.message, "--version: ", 11) == 0 ||
 	       strcmp(err.message, "no arguments (try --help)") == 0 ||
 	       strstr(err.message, ": unknown option") ||
 	       strstr(err.message, ": unexpected argument"));
-	ASSERT(strncmp(err.message, "'': ", 4) != 0 ||
-	       has_empty_entry(argv, argc));
+	ASSERT(strncmp(err.message, "'': ", 4) != 0 || has_empty_entry(argv, argc));
 	/* A host-bits refusal names the network meant. */
 	ASSERT(!strstr(err.message, HOST_BITS) ||
 	       strstr(err.message, HOST_BITS "; the network is "));

@@ -91,8 +91,7 @@ static int injected_error(long cmd, const union bpf_attr *attr)
 
 	for (i = 0; i < n_injections; i++)
 		if (injections[i].cmd == cmd &&
-		    (injections[i].type == -1 ||
-		     injections[i].type == type_of(cmd, attr)))
+		    (injections[i].type == -1 || injections[i].type == type_of(cmd, attr)))
 			return injections[i].err;
 	return 0;
 }
@@ -116,6 +115,5 @@ long syscall(long number, ...)
 			return -1;
 		}
 	}
-	return real_syscall(number, arg[0], arg[1], arg[2], arg[3], arg[4],
-			    arg[5]);
+	return real_syscall(number, arg[0], arg[1], arg[2], arg[3], arg[4], arg[5]);
 }

@@ -54,8 +54,7 @@ static void tell(const char *text)
 
 static long do_allowed(void)
 {
-	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3,
-						   0 };
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 	struct statfs sfs;
 	struct stat st;
@@ -63,8 +62,7 @@ static long do_allowed(void)
 
 	/* Every kind of call on the list, with its argument constraints. */
 	fd = openat(AT_FDCWD, "/", EXACT_FLAGS);
-	if (fd < 0 || syscall(SYS_fstat, fd, &st) < 0 ||
-	    fstatfs(fd, &sfs) < 0 || close(fd) < 0 ||
+	if (fd < 0 || syscall(SYS_fstat, fd, &st) < 0 || fstatfs(fd, &sfs) < 0 || close(fd) < 0 ||
 	    syscall(SYS_capget, &header, data) < 0)
 		return -1;
 	return real_write(STDOUT_FILENO, "", 0);

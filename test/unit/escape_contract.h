@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int escape_contract(const char *text, const char *out, size_t size,
-			   int json, char *full, char *boundary)
+static int escape_contract(const char *text, const char *out, size_t size, int json, char *full,
+			   char *boundary)
 {
 	size_t len = strnlen(out, size), i, used = 0;
 
@@ -38,9 +38,8 @@ static int escape_contract(const char *text, const char *out, size_t size,
 	full[used] = '\0';
 	if (strcmp(out, full) == 0)
 		return 1;
-	return len >= 3 && strcmp(out + len - 3, "...") == 0 &&
-	       len - 3 < used && boundary[len - 3] &&
-	       strncmp(out, full, len - 3) == 0 && len - 3 + 8 >= size;
+	return len >= 3 && strcmp(out + len - 3, "...") == 0 && len - 3 < used &&
+	       boundary[len - 3] && strncmp(out, full, len - 3) == 0 && len - 3 + 8 >= size;
 }
 
 #endif

@@ -44,8 +44,7 @@ int main(void)
 		for (i = 0; i < (r.network.family == AF_INET ? 4U : 16U); i++)
 			printf("%02x", r.network.addr[i]);
 		if (!why)
-			printf(" %u %llu %llu", r.protocols, r.first_port,
-			       r.last_port);
+			printf(" %u %llu %llu", r.protocols, r.first_port, r.last_port);
 		printf("\n");
 	}
 	free(line);
