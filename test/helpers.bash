@@ -1,4 +1,8 @@
-# Shared by every suite: load with `load helpers`.
+# Shared by every suite, which sources it (not bats' load, which ShellCheck
+# cannot follow) as
+#   # shellcheck source=helpers.bash
+#   source "$BATS_TEST_DIRNAME/helpers.bash"
+# and the libraries below after it the same way.
 #
 # Safety rules (DESIGN.md §8): attach only to cgroups made here, traffic only
 # to loopback or to namespaces made here, and remove everything in teardown,

@@ -1,6 +1,6 @@
-# Real traffic for the suites: load after helpers (`load helpers`,
-# `load net-helpers`) and call net_setup in setup(); cleanup_made in
-# teardown() then ends the servers and removes the namespace.
+# Real traffic for the suites: source after helpers.bash (see there) and
+# call net_setup in setup(); cleanup_made in teardown() then ends the
+# servers and removes the namespace.
 #
 # Layout: one network namespace made by the test, lo up, documentation
 # addresses on lo, and build/test/netprobe serving TCP (Fast Open) and UDP

@@ -1,6 +1,5 @@
-# For test/oracle.bats and test/verdict.bats: load after helpers
-# (`load helpers`, `load oracle-helpers`); cleanup_made in teardown() removes
-# what is made here.
+# For test/oracle.bats and test/verdict.bats: source after helpers.bash (see
+# there); cleanup_made in teardown() removes what is made here.
 #
 # The namespace made here has only lo, and every IPv4 and IPv6 address is
 # local in it (a "local" route for 0.0.0.0/0 and ::/0 on lo), so a test can

@@ -1,4 +1,4 @@
-# Helpers of test/validation.bats (load after helpers): run the real loader
+# Helpers of test/validation.bats (source after helpers.bash): run the real loader
 # under strace so a test can prove that a refusal happened before any bpf().
 
 # ShellCheck: $cg is the test cgroup that test/validation.bats' setup makes,

@@ -3,7 +3,7 @@
 # systemd, no network device, the product installed from its package. The
 # guest is the test's own machine, so unlike test/*.bats these suites may
 # shape its root network namespace, users and units; they still remove what
-# they make. Load with `load helpers`.
+# they make. Source it as test/helpers.bash says.
 #
 # The guest's network (world_up): its root namespace is the host, with one
 # uplink, a veth to the namespace $INET_NS that plays the internet
