@@ -860,7 +860,7 @@ L="jail-ai-ebpf-loader"
 	run_plain --cgroup "$path" --deny 192.0.2.1
 	[ "$status" -eq 0 ]
 	[ ! -s "$RUN_STDERR" ]
-	assert_reply "${cg}/a\\\\\"b\\\\\\\\c" 1 0
+	assert_reply "$cg"'/a\"b\\c' 1 0 # the JSON spelling
 	[ "$(printf '%s' "$output" | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); print(r["cgroup"])')" = "$path" ]
 	[ "$(our_programs "$path")" -eq 6 ]
 }
