@@ -62,6 +62,9 @@ $(BUILD)/test/%: test/%.c | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/test
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
+# Those that include test/sock.h rebuild when it changes.
+$(BUILD)/test/peer $(BUILD)/test/netprobe: test/sock.h
+
 test-helpers: $(TEST_HELPERS)
 
 # T=test/x.bats runs one suite; the last line is "N passed, N failed".

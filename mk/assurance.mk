@@ -9,7 +9,8 @@
 #   make fuzz          run the harness for FUZZ_SECONDS (60); fails on any
 #                      crash, leak or sanitizer report
 #   make lint          scripts/lint: gcc -fanalyzer, clang-tidy, cppcheck,
-#                      clang-format over every C file
+#                      clang-format over every C file, shellcheck over
+#                      every shell script
 .PHONY: fuzz lint
 
 FUZZ_SECONDS ?= 60

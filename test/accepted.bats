@@ -18,7 +18,8 @@
 # in the same namespace but outside the filtered cgroup; 127.0.0.3 /
 # 2001:db8::3 are allowed. build/test/peer plays both ends.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 PEER="$TEST_BIN/peer"
 NETPROBE="$TEST_BIN/netprobe"
@@ -49,34 +50,7 @@ teardown() {
 }
 
 # in_ns CMD...: CMD in the test's namespace, outside the filtered cgroup.
-in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
-
-# jail CG CMD...: CMD in cgroup CG (joined first: nsenter keeps it) and in
-# the test's namespace.
-jail() {
-	local cg="$1"
-	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$NS" "$@")
-}
-
-# The write ends of open talks' fifos (open_talk): no other process may
-# hold one, or that talk would never see the end of its input.
-TALK_FDS=()
-
-# bg OUT IN CG|- CMD...: CMD in the background, in cgroup CG or ("-")
-# outside, stdin from IN, stdout and stderr to OUT; teardown ends it.
-# BG_PID is CMD's own PID (the subshell execs nsenter, which execs CMD).
-bg() {
-	local out="$1" in="$2" cg="$3"
-	shift 3
-	(
-		for fd in "${TALK_FDS[@]}"; do exec {fd}>&-; done
-		[[ $cg == - ]] || echo "$BASHPID" >"$cg/cgroup.procs" || exit
-		exec nsenter --net="/run/netns/$NS" "$@"
-	) <"$in" >"$out" 2>&1 3>&- &
-	BG_PID=$!
-	remember_pid "$BG_PID"
-}
+in_ns() { jailed - "$NS" "$@"; }
 
 # wait_line FILE LINE: wait until FILE has the line LINE.
 wait_line() {
@@ -87,25 +61,8 @@ wait_line() {
 # serve CG|- ADDR [PORT]: a greeting echo listener; waits until it listens.
 serve() {
 	local out="$BATS_TEST_TMPDIR/serve-$2-${3:-$PORT}"
-	bg "$out" /dev/null "$1" "$PEER" listen "$2" "${3:-$PORT}"
+	jailed_bg "$1" "$NS" /dev/null "$out" "$PEER" listen "$2" "${3:-$PORT}"
 	wait_line "$out" ready
-}
-
-# filter CG ARGS...: run the loader on CG and insist on a whole success:
-# exit 0, no stderr, the reply names CG and six program ids, and six of
-# ours are on CG. PROGRAM_IDS holds the ids.
-filter() {
-	local cg="$1" ids='([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)'
-	shift
-	run_capture "$LOADER" --cgroup "$cg" "$@"
-	[[ $status -eq 0 && -z $stderr ]] ||
-		{ echo "loader $*: exit $status: $stderr" >&2; return 1; }
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\","* &&
-		$output =~ \"programs\":\[$ids\]\}$ ]] ||
-		{ echo "loader $*: reply '$output'" >&2; return 1; }
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
-	[[ $(our_programs "$cg") -eq 6 ]] ||
-		{ echo "$(our_programs "$cg") of ours on $cg, not 6" >&2; return 1; }
 }
 
 # more_lines FILE N: FILE has more than N lines.
@@ -132,11 +89,10 @@ open_talk() {
 	local name="$1" cg="$2" in="$BATS_TEST_TMPDIR/$1.in" fd
 	shift 2
 	mkfifo "$in"
-	bg "$BATS_TEST_TMPDIR/$name.out" "$in" "$cg" "$PEER" talk "$@"
+	jailed_bg "$cg" "$NS" "$in" "$BATS_TEST_TMPDIR/$name.out" "$PEER" talk "$@"
 	exec {fd}>"$in" # returns once talk has opened the fifo
-	TALK_FDS+=("$fd")
 	printf -v "TALK_FD_$name" '%s' "$fd"
-	printf -v "TALK_PID_$name" '%s' "$BG_PID"
+	printf -v "TALK_PID_$name" '%s' "$JAILED_PID"
 	wait_line "$BATS_TEST_TMPDIR/$name.out" connected
 }
 
@@ -167,19 +123,19 @@ close_talk() {
 
 @test "the reproduction: a listener in the jail accepts a denied IPv4 peer, both ways" {
 	serve "$CG" "$JAIL4"
-	filter "$CG" --deny "$DENIED4"
+	load_filter "$CG" --deny "$DENIED4"
 	talk_ok "$DENIED4" "$JAIL4"
 }
 
 @test "IPv6: a listener in the jail accepts a denied IPv6 peer, both ways" {
 	serve "$CG" "$JAIL6"
-	filter "$CG" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED6"
 	talk_ok "$DENIED6" "$JAIL6"
 }
 
 @test "IPv4-mapped: a dual-stack IPv6 listener accepts a denied IPv4 peer, both ways" {
 	serve "$CG" ::
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	talk_ok "$DENIED4" "$JAIL4"
 	talk_ok "$DENIED6" "$JAIL6"
 }
@@ -189,7 +145,7 @@ close_talk() {
 
 	made child make_cgroup child
 	serve "$child" ::
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	[[ $(our_programs "$child") -eq 0 ]] # inherited, not attached there
 	talk_ok "$DENIED4" "$JAIL4"
 	talk_ok "$DENIED6" "$JAIL6"
@@ -198,13 +154,14 @@ close_talk() {
 @test "with SYN cookies (the kernel sends the SYN-ACK without a socket) a denied peer connects" {
 	in_ns sysctl -qw net.ipv4.tcp_syncookies=2 # always, not only when flooded
 	serve "$CG" ::
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	talk_ok "$DENIED4" "$JAIL4"
 	talk_ok "$DENIED6" "$JAIL6"
 }
 
 # tcp_ext NAME: the TcpExt counter NAME of the test's namespace.
 tcp_ext() {
+	# shellcheck disable=SC2016 # awk's program: awk expands $i and $col
 	in_ns awk -v name="$1" '/^TcpExt:/ {
 		if (!col) { for (i = 1; i <= NF; i++) if ($i == name) col = i }
 		else print $col }' /proc/net/netstat
@@ -215,10 +172,10 @@ tcp_ext() {
 
 	in_ns sysctl -qw net.ipv4.tcp_fastopen=3
 	[[ ! -e /proc/sys/net/mptcp/enabled ]] || in_ns sysctl -qw net.mptcp.enabled=1
-	bg "$out" /dev/null "$CG" "$NETPROBE" serve "$PORT"
+	jailed_bg "$CG" "$NS" /dev/null "$out" "$NETPROBE" serve "$PORT"
 	eventually grep -q '^ready' "$out"
 	# the peer is the loopback address itself, as a host's own address is
-	filter "$CG" --deny 127.0.0.1 --deny ::1
+	load_filter "$CG" --deny 127.0.0.1 --deny ::1
 	[[ $(tcp_ext TCPFastOpenPassive) -eq 0 ]]
 	for addr in 127.0.0.1 ::1; do
 		# the first asks for a cookie, the second sends data in its SYN
@@ -239,7 +196,7 @@ tcp_ext() {
 
 @test "a filter covering the peer's whole prefix, with ports, still lets accepted connections through" {
 	serve "$CG" ::
-	filter "$CG" --deny 127.0.0.0/8 --deny 2001:db8::/32 \
+	load_filter "$CG" --deny 127.0.0.0/8 --deny 2001:db8::/32 \
 		--allow "$JAIL4:$PORT/tcp" --deny "$DENIED4:1-65535/tcp" --deny "[$DENIED6]:1-65535"
 	talk_ok "$DENIED4" "$JAIL4"
 	talk_ok "$DENIED6" "$JAIL6"
@@ -249,22 +206,22 @@ tcp_ext() {
 	local first
 
 	serve "$CG" ::
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	first="${PROGRAM_IDS[*]}"
 	open_talk v4 - "$DENIED4" 0 "$JAIL4" "$PORT"
 	open_talk v6 - "$DENIED6" 0 "$JAIL6" "$PORT"
 	say v4 one
 	say v6 one
 	# still denying the peers, with other rules: new programs and maps
-	filter "$CG" --deny 127.0.0.0/30 --deny 2001:db8::/64 --allow "$OTHER4:80/tcp"
+	load_filter "$CG" --deny 127.0.0.0/30 --deny 2001:db8::/64 --allow "$OTHER4:80/tcp"
 	[[ "${PROGRAM_IDS[*]}" != "$first" ]]
 	say v4 two
 	say v6 two
-	filter "$CG" --deny "$DENIED4:1-65535" --deny "[$DENIED6]:1-65535" --deny 10.0.0.0/8
+	load_filter "$CG" --deny "$DENIED4:1-65535" --deny "[$DENIED6]:1-65535" --deny 10.0.0.0/8
 	say v4 three
 	say v6 three
 	# the peers are still denied for the jail's own connections
-	run jail "$CG" "$NETPROBE" tcp "$DENIED4" "$PORT"
+	run jailed "$CG" "$NS" "$NETPROBE" tcp "$DENIED4" "$PORT"
 	[[ $status -eq 2 && $output =~ ^refused\ EPERM\ in\ [0-9]+\ ms$ ]]
 	close_talk v4
 	[[ $status -eq 0 && $output == $'connected\nechoed one\nechoed two\nechoed three' ]]
@@ -275,24 +232,24 @@ tcp_ext() {
 @test "the jail's own connections and datagrams to a peer it accepted from: EPERM at once" {
 	local mode addr out="$BATS_TEST_TMPDIR/netprobe.out"
 
-	bg "$out" /dev/null - "$NETPROBE" serve "$PEER_PORT"
+	jailed_bg - "$NS" /dev/null "$out" "$NETPROBE" serve "$PEER_PORT"
 	eventually grep -q '^ready' "$out"
 	serve "$CG" ::
 	# reachable without the filter: the refusals below are the filter's
 	for mode in tcp udp-sendto; do
 		for addr in "$DENIED4" "$DENIED6"; do
-			run jail "$CG" "$NETPROBE" "$mode" "$addr" "$PEER_PORT"
+			run jailed "$CG" "$NS" "$NETPROBE" "$mode" "$addr" "$PEER_PORT"
 			[[ $status -eq 0 ]] || { echo "$mode $addr: $output" >&2; false; }
 		done
 	done
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	open_talk v4 - "$DENIED4" 0 "$JAIL4" "$PORT"
 	open_talk v6 - "$DENIED6" 0 "$JAIL6" "$PORT"
 	say v4 one
 	say v6 one
 	for mode in tcp tfo udp-sendto udp-connect; do
 		for addr in "$DENIED4" "$DENIED6" "::ffff:$DENIED4"; do
-			run jail "$CG" "$NETPROBE" "$mode" "$addr" "$PEER_PORT"
+			run jailed "$CG" "$NS" "$NETPROBE" "$mode" "$addr" "$PEER_PORT"
 			[[ $status -eq 2 && $output =~ ^refused\ EPERM\ in\ [0-9]+\ ms$ ]] ||
 				{ echo "$mode $addr: status $status: $output" >&2; false; }
 		done
@@ -312,7 +269,7 @@ tcp_ext() {
 	open_talk v6 "$CG" "$JAIL6" 0 "$DENIED6" "$PEER_PORT"
 	say v4 one
 	say v6 one
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	send v4 two
 	send v6 two
 	close_talk v4
@@ -326,11 +283,11 @@ tcp_ext() {
 
 	for addr in "$JAIL4" "$JAIL6"; do
 		out="$BATS_TEST_TMPDIR/udp-$addr"
-		bg "$out" /dev/null "$CG" "$PEER" udp-echo "$addr" "$PORT"
+		jailed_bg "$CG" "$NS" /dev/null "$out" "$PEER" udp-echo "$addr" "$PORT"
 		wait_line "$out" ready
 	done
 	for n in 1 2; do
-		[[ $n -eq 2 ]] && filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+		[[ $n -eq 2 ]] && load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 		for addr in "$DENIED4" "$DENIED6"; do
 			jail="$JAIL4"
 			[[ $addr == *:* ]] && jail="$JAIL6"
@@ -349,16 +306,16 @@ tcp_ext() {
 	serve "$CG" "$JAIL4"
 	serve - "$DENIED4" "$PEER_PORT"
 	serve - "$DENIED4" $((PEER_PORT + 1))
-	filter "$CG" --deny 192.0.2.1 # some filter before, none for the peer
+	load_filter "$CG" --deny 192.0.2.1 # some filter before, none for the peer
 	# an accepted connection from the peer on the listener's port
 	open_talk in - "$DENIED4" 0 "$JAIL4" "$PORT"
 	say in one
 	# a client socket bound to the listener's own address and port
 	open_talk out "$CG" "$JAIL4" "$PORT" "$DENIED4" "$PEER_PORT"
 	say out one
-	filter "$CG" --deny "$DENIED4"
+	load_filter "$CG" --deny "$DENIED4"
 	say in two
-	run jail "$CG" "$PEER" talk "$JAIL4" "$PORT" "$DENIED4" $((PEER_PORT + 1)) </dev/null
+	run jailed "$CG" "$NS" "$PEER" talk "$JAIL4" "$PORT" "$DENIED4" $((PEER_PORT + 1)) </dev/null
 	[[ $status -eq 2 && $output == "refused EPERM" ]]
 	send out two
 	close_talk out
@@ -378,37 +335,37 @@ tcp_ext() {
 		out="$BATS_TEST_TMPDIR/capture-$jail"
 		# every outgoing SYN-ACK from the listener's port, until one to
 		# $other (the marker)
-		bg "$out" /dev/null - "$PEER" capture "$PORT" "$other"
+		jailed_bg - "$NS" /dev/null "$out" "$PEER" capture "$PORT" "$other"
 		wait_line "$out" ready
-		run jail "$CG" "$PEER" raw-synack "$jail" "$PORT" "$denied" 40000
+		run jailed "$CG" "$NS" "$PEER" raw-synack "$jail" "$PORT" "$denied" 40000
 		[[ $status -eq 0 && $output == sent ]] # without the filter: sent
-		filter "$CG" --deny "$denied"
-		run jail "$CG" "$PEER" raw-synack "$jail" "$PORT" "$denied" 40001
+		load_filter "$CG" --deny "$denied"
+		run jailed "$CG" "$NS" "$PEER" raw-synack "$jail" "$PORT" "$denied" 40001
 		[[ $status -eq 2 && $output == "refused EPERM" ]] # egress dropped it
-		run jail "$CG" "$PEER" raw-synack "$jail" "$PORT" "$other" 40002
+		run jailed "$CG" "$NS" "$PEER" raw-synack "$jail" "$PORT" "$other" 40002
 		[[ $status -eq 0 && $output == sent ]]
-		wait "$BG_PID"
+		wait "$JAILED_PID"
 		# in send order: the one before the filter, then the marker
 		[[ "$(<"$out")" == $'ready\nsynack '"$denied"$'\nsynack '"$other" ]] ||
 			{ cat "$out" >&2; false; }
-		filter "$CG" --deny 192.0.2.1 # the next family starts with its peer allowed
+		load_filter "$CG" --deny 192.0.2.1 # the next family starts with its peer allowed
 	done
 }
 
 @test "an accepted connection cannot be source-routed through a denied address (IPv4 option, IPv6 routing header)" {
 	local jail denied other port=$PORT
 
-	filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
+	load_filter "$CG" --deny "$DENIED4" --deny "$DENIED6"
 	for jail in "$JAIL4" "$JAIL6"; do
 		denied="$DENIED4" other="$OTHER4"
 		[[ $jail == *:* ]] && denied="$DENIED6" other="$OTHER6"
 		# the jail accepts a connection from itself, so its own socket
 		# is an accepted one; through an allowed hop the line leaves
-		run jail "$CG" "$PEER" reroute "$jail" $((port++)) "$other"
+		run jailed "$CG" "$NS" "$PEER" reroute "$jail" $((port++)) "$other"
 		[[ $status -eq 0 && $output == sent ]] ||
 			{ echo "via $other: status $status: $output" >&2; false; }
 		# through the denied address the egress hook keeps it back
-		run jail "$CG" "$PEER" reroute "$jail" $((port++)) "$denied"
+		run jailed "$CG" "$NS" "$PEER" reroute "$jail" $((port++)) "$denied"
 		[[ $status -eq 3 && $output =~ ^held\ [0-9]+$ ]] ||
 			{ echo "via $denied: status $status: $output" >&2; false; }
 	done
@@ -419,24 +376,23 @@ tcp_ext() {
 	local fd round before last
 
 	serve "$CG" ::
-	filter "$CG" --deny "$DENIED4"
+	load_filter "$CG" --deny "$DENIED4"
 	mkfifo "$in"
-	bg "$out" "$in" - "$PEER" flood "$DENIED4" "$JAIL4" "$PORT"
+	jailed_bg - "$NS" "$in" "$out" "$PEER" flood "$DENIED4" "$JAIL4" "$PORT"
 	exec {fd}>"$in"
-	TALK_FDS+=("$fd")
 	for ((round = 1; round <= 100; round++)); do
 		before="$(grep -c '^ok ' "$out" || true)"
 		if ((round % 2)); then
-			filter "$CG" --deny 127.0.0.0/30 --deny 10.0.0.0/8
+			load_filter "$CG" --deny 127.0.0.0/30 --deny 10.0.0.0/8
 		else
-			filter "$CG" --deny "$DENIED4:1-65535/tcp" --deny "$DENIED4"
+			load_filter "$CG" --deny "$DENIED4:1-65535/tcp" --deny "$DENIED4"
 		fi
 		# at least one whole connection after this rerun
 		eventually flood_moved "$out" "$before"
 		! grep -q '^failed' "$out" || break
 	done
 	exec {fd}>&-
-	wait "$BG_PID" || { tail -n 3 "$out" >&2; false; }
+	wait "$JAILED_PID" || { tail -n 3 "$out" >&2; false; }
 	last="$(tail -n 1 "$out")"
 	[[ $last =~ ^ok\ ([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 100))
 	# and none completed late: no SYN had to be sent again

@@ -7,7 +7,8 @@
 # The loader runs as root with SUDO_UID set, as sudo would run it, for
 # throwaway users made here; and once as a real non-root user, without sudo.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 ME="jail-ai-ebpf-loader"
 BAD_UID="$ME: SUDO_UID: not a plain decimal user id"
@@ -15,8 +16,9 @@ NO_CAPS="$ME: the loader needs CAP_SYS_ADMIN to load and replace the filter: run
 
 setup() {
 	require_privileged
-	command -v useradd >/dev/null && command -v runuser >/dev/null ||
+	if ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
 		cannot_run "needs useradd and runuser"
+	fi
 	command -v jq >/dev/null || cannot_run "needs jq"
 	unset SUDO_UID # a developer's "sudo make check" sets it
 	made_users=()
@@ -38,49 +40,20 @@ make_user() {
 	id -u "$user"
 }
 
-# All programs attached directly to cgroup $1, as one JSON array.
-attached() {
-	bpftool -j cgroup show "$1" | jq -cs 'add // [] | map({id, attach_type, name})'
-}
-
-# A success: exit 0, one JSON line naming the cgroup, six programs, and
-# exactly those six in force, one on each hook.
+# A success with the one rule every test here loads: assert_reply, and
+# exactly those six programs in force on cgroup $1, one on each hook, and
+# nothing else attached there.
 assert_attached() {
-	local cg="$1" ids
-	[[ $status -eq 0 ]] || { echo "exit $status: $stderr"; return 1; }
-	[[ -z "$stderr" ]] || return 1
-	[[ "$output" =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":0,\"deny\":1,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]] ||
-		{ echo "output: $output"; return 1; }
-	ids="$(jq -c .programs <<<"$output")"
-	[[ "$(in_force "$cg")" == "$ids" ]] || return 1
-	[[ "$(attached "$cg" | jq length)" -eq 6 ]]
-}
-
-# A refusal: exit 77, exactly message $2, empty stdout, nothing attached.
-assert_refused() {
-	local cg="$1" message="$2"
-	[[ $status -eq 77 ]] || { echo "exit $status: $stderr"; return 1; }
-	[[ "$stderr" == "$message" ]] || { echo "stderr: $stderr"; return 1; }
-	assert_nothing_attached "$cg"
+	local cg="$1"
+	assert_reply "$cg" 1 0 || return 1
+	[[ "$(in_force "$cg")" == "$PROGRAM_IDS_JSON" ]] || { echo "in force: $(in_force "$cg")"; return 1; }
+	[[ "$(cgroup_snapshot "$cg" | jq length)" -eq 6 ]]
 }
 
 # A refusal for not owning cgroup $1 (owned by uid $2; the caller is uid
-# $3): exit 77, exactly the loader's message, empty stdout, nothing attached.
+# $3): exit 77, exactly the loader's message, nothing attached.
 assert_not_owner() {
-	assert_refused "$1" "$ME: --cgroup $1: owned by uid $2, not by uid $3"
-}
-
-assert_nothing_attached() {
-	local cg="$1"
-	[[ -z "$output" ]] || { echo "stdout: $output"; return 1; }
-	[[ "$(attached "$cg")" == "[]" ]] || { echo "attached: $(attached "$cg")"; return 1; }
-}
-
-# jailed CG NS CMD...: run CMD inside cgroup CG and network namespace NS.
-jailed() {
-	local cg="$1" ns="$2"
-	shift 2
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@")
+	assert_refused 77 "$ME: --cgroup $1: owned by uid $2, not by uid $3" "$1"
 }
 
 @test "a caller acting on a cgroup it owns is served, and the filter refuses traffic" {
@@ -88,7 +61,8 @@ jailed() {
 	made uid make_user o
 	made cg make_cgroup
 	chown -R "$uid" "$cg"
-	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID="$uid")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_attached "$cg"
 
 	made ns make_netns
@@ -106,7 +80,8 @@ jailed() {
 	made other make_user x
 	made cg make_cgroup
 	chown -R "$other" "$cg"
-	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID="$uid")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_not_owner "$cg" "$other" "$uid"
 }
 
@@ -114,7 +89,8 @@ jailed() {
 	local uid cg
 	made uid make_user o
 	made cg make_cgroup
-	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID="$uid")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_not_owner "$cg" 0 "$uid"
 }
 
@@ -124,9 +100,10 @@ jailed() {
 	made cg make_cgroup
 	made child make_cgroup sub
 	chown "$uid" "$cg"
-	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$child" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID="$uid")
+	run_loader --cgroup "$child" --deny 192.0.2.1
 	assert_not_owner "$child" 0 "$uid"
-	[[ "$(attached "$cg")" == "[]" ]]
+	[[ "$(cgroup_snapshot "$cg")" == "[]" ]]
 }
 
 @test "malformed SUDO_UID values are refused before anything is attached" {
@@ -137,8 +114,9 @@ jailed() {
 	chown -R 1000 "$cg"
 	for value in +1000 01000 1000x "" 4294967295 99999999999 " 1000" -1 \
 		1000.0 0x3e8 "1000 " $'1000\n' 00 -0 4294967296; do
-		run_capture env SUDO_UID="$value" "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-		assert_refused "$cg" "$BAD_UID" || {
+		LOADER_VIA=(env SUDO_UID="$value")
+		run_loader --cgroup "$cg" --deny 192.0.2.1
+		assert_refused 77 "$BAD_UID" "$cg" || {
 			echo "SUDO_UID='$value' was not refused as malformed"
 			return 1
 		}
@@ -151,11 +129,14 @@ jailed() {
 	made cg make_cgroup
 	made owned make_cgroup sub
 	chown -R "$uid" "$owned"
-	run_capture env SUDO_UID=0 "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID=0)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_attached "$cg"
-	run_capture env -u SUDO_UID "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env -u SUDO_UID)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_attached "$cg"
-	run_capture env SUDO_UID=0 "$LOADER" --cgroup "$owned" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID=0)
+	run_loader --cgroup "$owned" --deny 192.0.2.1
 	assert_attached "$owned"
 }
 
@@ -164,9 +145,11 @@ jailed() {
 	made cg make_cgroup
 	made owned make_cgroup sub
 	chown -R 4294967294 "$owned"
-	run_capture env SUDO_UID=4294967294 "$LOADER" --cgroup "$owned" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID=4294967294)
+	run_loader --cgroup "$owned" --deny 192.0.2.1
 	assert_attached "$owned"
-	run_capture env SUDO_UID=4294967294 "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(env SUDO_UID=4294967294)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_not_owner "$cg" 0 "4294967294"
 }
 
@@ -177,8 +160,9 @@ jailed() {
 	chown -R "$uid" "$cg"
 	# Authorized (it owns the cgroup) but holds no capability: the first
 	# bpf() fails with EPERM, reported as "not permitted", nothing attached.
-	run_capture runuser -u "$TAG"o -- "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$NO_CAPS"
+	LOADER_VIA=(runuser -u "$TAG"o --)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
+	assert_refused 77 "$NO_CAPS" "$cg"
 }
 
 # without CAPS CMD...: CMD as root, but with the capabilities CAPS (e.g.
@@ -193,17 +177,20 @@ without() {
 @test "root without CAP_BPF and CAP_SYS_ADMIN is refused naming the capabilities it needs" {
 	local cg
 	made cg make_cgroup
-	run_capture without -bpf,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$NO_CAPS"
-	run_capture without -bpf,-net_admin,-perfmon,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$NO_CAPS"
+	LOADER_VIA=(without "-bpf,-sys_admin")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
+	assert_refused 77 "$NO_CAPS" "$cg"
+	LOADER_VIA=(without "-bpf,-net_admin,-perfmon,-sys_admin")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
+	assert_refused 77 "$NO_CAPS" "$cg"
 }
 
 @test "root without CAP_PERFMON and CAP_SYS_ADMIN is refused naming the capabilities it needs" {
 	local cg
 	made cg make_cgroup
-	run_capture without -perfmon,-sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	assert_refused "$cg" "$NO_CAPS"
+	LOADER_VIA=(without "-perfmon,-sys_admin")
+	run_loader --cgroup "$cg" --deny 192.0.2.1
+	assert_refused 77 "$NO_CAPS" "$cg"
 }
 
 @test "root without CAP_SYS_ADMIN alone is refused, and nothing is left attached" {
@@ -211,10 +198,9 @@ without() {
 	made cg make_cgroup
 	# CAP_SYS_ADMIN opens programs by id (BPF_PROG_GET_FD_BY_ID), which
 	# finding our own on a hook needs, also on a cgroup that carries none yet
-	run_capture without -sys_admin "$LOADER" --cgroup "$cg" --deny 192.0.2.1
-	[[ $status -eq 77 && $stderr == "$ME: "*CAP_SYS_ADMIN* ]] ||
-		{ echo "exit $status: $stderr"; return 1; }
-	assert_nothing_attached "$cg"
+	LOADER_VIA=(without -sys_admin)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
+	assert_refused_like 77 "^$ME: .*CAP_SYS_ADMIN" "$cg"
 }
 
 @test "a real non-root caller's SUDO_UID is ignored: it cannot claim root" {
@@ -224,8 +210,10 @@ without() {
 	made cg make_cgroup
 	made theirs make_cgroup sub
 	chown -R "$other" "$theirs"
-	run_capture runuser -u "$TAG"o -- env SUDO_UID=0 "$LOADER" --cgroup "$cg" --deny 192.0.2.1
+	LOADER_VIA=(runuser -u "$TAG"o -- env SUDO_UID=0)
+	run_loader --cgroup "$cg" --deny 192.0.2.1
 	assert_not_owner "$cg" 0 "$uid"
-	run_capture runuser -u "$TAG"o -- env SUDO_UID="$other" "$LOADER" --cgroup "$theirs" --deny 192.0.2.1
+	LOADER_VIA=(runuser -u "$TAG"o -- env SUDO_UID="$other")
+	run_loader --cgroup "$theirs" --deny 192.0.2.1
 	assert_not_owner "$theirs" "$other" "$uid"
 }

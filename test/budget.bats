@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The privileged code stays small enough to audit in one sitting (DESIGN.md §2).
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 # Lines of code: no blank lines, no comment-only lines (// and /* */
 # removed); the counter `make lint` prints too.

@@ -12,9 +12,14 @@
 #    failed load naming the minimum kernel), and leave nothing attached.
 # The shims are test/shim/*.c, built into build/test/shim-*.so by
 # mk/confinement.mk. Syscall numbers and flag values are x86-64's.
+#
+# ShellCheck: bats runs each @test in a subshell of its own, and the helpers
+# below read the status and output that the test calling them set with run:
+# shellcheck disable=SC2030,SC2031 # not values lost in a subshell
 
 bats_require_minimum_version 1.5.0
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 # bpf() commands on the allowlist (linux/bpf.h): MAP_CREATE 0,
 # MAP_UPDATE_ELEM 2, PROG_LOAD 5, PROG_ATTACH 8, PROG_DETACH 9, PROG_RUN 10,
@@ -39,7 +44,7 @@ setup() {
 		[[ -f $TEST_BIN/shim-$shim.so ]] ||
 			{ cannot_run "build/test/shim-$shim.so missing (make test-helpers)"; return; }
 	done
-	CG=$(make_cgroup)
+	made CG make_cgroup
 	TRACE=$BATS_TEST_TMPDIR/trace
 }
 
@@ -49,7 +54,7 @@ teardown() {
 
 # traced [VAR=VALUE]... -- ARGS...: run the loader under strace, the
 # variables set for the loader only (strace -E). Sets $status, $output
-# (stdout), $stderr; the trace is in $TRACE.
+# (stdout), $stderr (see run_loader); the trace is in $TRACE.
 traced() {
 	local env=()
 	while [[ $1 != -- ]]; do
@@ -57,8 +62,8 @@ traced() {
 		shift
 	done
 	shift
-	run --separate-stderr strace -f -X raw -s 256 -e trace=all -o "$TRACE" \
-		"${env[@]}" "$LOADER" "$@"
+	local -a LOADER_VIA=(strace -f -X raw -s 256 -e trace=all -o "$TRACE" "${env[@]}")
+	run_loader "$@"
 }
 
 # Lines of trace $1 after the seccomp filter load that break the allowlist
@@ -154,23 +159,6 @@ assert_only_complaint() {
 	[[ $(syscalls_after_filter "$TRACE") == "write:2 exit_group" ]]
 }
 
-# An error run: code $1, stderr exactly $2, stdout empty, nothing attached.
-assert_refused() {
-	[[ $status -eq $1 && $stderr == "$2" && -z $output ]] || {
-		printf 'expected %s "%s"\ngot %s "%s", stdout "%s"\n' \
-			"$1" "$2" "$status" "$stderr" "$output" >&2
-		return 1
-	}
-	[[ $(our_programs "$CG") -eq 0 ]]
-}
-
-# success_json_re IPV4 IPV6 [DENY ALLOW]: DENY defaults to IPV4 + IPV6,
-# ALLOW to 0 (a deny-only request).
-success_json_re() {
-	local deny=${3:-$(($1 + $2))} allow=${4:-0}
-	echo "^\\{\"success\":true,\"cgroup\":\"$CG\",\"ipv4\":$1,\"ipv6\":$2,\"deny\":$deny,\"allow\":$allow,\"programs\":\\[[0-9]+(,[0-9]+){5}\\]\\}\$"
-}
-
 @test "the allowlist check flags every kind of call it must flag" {
 	cat >"$TRACE" <<-'EOF'
 		100 execve("/x", ["/x"], 0x7ffd /* 1 var */) = 0
@@ -228,7 +216,7 @@ success_json_re() {
 @test "success: after the filter load only allowlisted calls, filter before argv" {
 	traced -- --cgroup "$CG" --deny 192.0.2.1 --deny 2001:db8::/32
 	[[ $status -eq 0 ]]
-	[[ $output =~ $(success_json_re 1 1) ]]
+	assert_reply "$CG" 1 1
 	[[ -z $stderr ]]
 	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
@@ -245,11 +233,10 @@ success_json_re() {
 }
 
 @test "success replacing a previous filter: only allowlisted calls" {
-	run "$LOADER" --cgroup "$CG" --deny 192.0.2.1
-	[[ $status -eq 0 ]]
+	load_filter "$CG" --deny 192.0.2.1
 	traced -- --cgroup "$CG" --deny 198.51.100.0/24 --deny ::ffff:203.0.113.7
 	[[ $status -eq 0 ]]
-	[[ $output =~ $(success_json_re 2 0) ]]
+	assert_reply "$CG" 2 0
 	[[ -z $stderr ]]
 	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
@@ -269,7 +256,7 @@ success_json_re() {
 	done
 	traced -- --cgroup "$CG" "${args[@]}"
 	[[ $status -eq 0 ]]
-	[[ $output =~ $(success_json_re 8192 8192) ]]
+	assert_reply "$CG" 8192 8192
 	[[ -z $stderr ]]
 	[[ $(our_programs "$CG") -eq 6 ]]
 	assert_confined
@@ -292,7 +279,7 @@ success_json_re() {
 
 @test "64 usage error: refused after the filter, before any open or bpf()" {
 	traced -- --cgroup "$CG" --deny 192.0.2.1 --frobnicate
-	assert_refused 64 "jail-ai-ebpf-loader: --frobnicate: unknown option"
+	assert_refused 64 "jail-ai-ebpf-loader: --frobnicate: unknown option" "$CG"
 	assert_confined
 	assert_filter_first
 	assert_only_complaint
@@ -300,7 +287,7 @@ success_json_re() {
 
 @test "65 bad address: refused after the filter, before any open or bpf()" {
 	traced -- --cgroup "$CG" --deny 10.0.0.1/8
-	assert_refused 65 "jail-ai-ebpf-loader: --deny 10.0.0.1/8: host bits set beyond the prefix length; the network is 10.0.0.0/8"
+	assert_refused 65 "jail-ai-ebpf-loader: --deny 10.0.0.1/8: host bits set beyond the prefix length; the network is 10.0.0.0/8" "$CG"
 	assert_confined
 	assert_filter_first
 	assert_only_complaint
@@ -308,7 +295,7 @@ success_json_re() {
 
 @test "66 nonexistent cgroup: only allowlisted calls, no bpf()" {
 	traced -- --cgroup "$CG/missing" --deny 192.0.2.1
-	assert_refused 66 "jail-ai-ebpf-loader: --cgroup $CG/missing: no such directory"
+	assert_refused 66 "jail-ai-ebpf-loader: --cgroup $CG/missing: no such directory" "$CG"
 	assert_confined
 	assert_filter_first
 	[[ $(first_line '^[0-9]+ +bpf\(') -eq 0 ]]
@@ -317,11 +304,11 @@ success_json_re() {
 @test "77 root of the cgroup2 hierarchy (65 where it is /sys/fs/cgroup): only allowlisted calls, no bpf()" {
 	traced -- --cgroup "$CG2" --deny 192.0.2.1
 	if [[ $CG2 == /sys/fs/cgroup/* ]]; then
-		assert_refused 77 "jail-ai-ebpf-loader: --cgroup $CG2: a hierarchy root is refused"
+		assert_refused 77 "jail-ai-ebpf-loader: --cgroup $CG2: a hierarchy root is refused" "$CG"
 	else
 		# cgroup2 alone (the kernel matrix's 6.12 guest): its root has
 		# no path the grammar admits, so it is refused before it is opened.
-		assert_refused 65 "jail-ai-ebpf-loader: --cgroup $CG2: not below /sys/fs/cgroup/"
+		assert_refused 65 "jail-ai-ebpf-loader: --cgroup $CG2: not below /sys/fs/cgroup/" "$CG"
 	fi
 	assert_confined
 	assert_filter_first
@@ -330,7 +317,7 @@ success_json_re() {
 
 @test "77 SUDO_UID caller on a cgroup it does not own: only allowlisted calls, no bpf()" {
 	traced SUDO_UID=12345 -- --cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: --cgroup $CG: owned by uid 0, not by uid 12345"
+	assert_refused 77 "jail-ai-ebpf-loader: --cgroup $CG: owned by uid 0, not by uid 12345" "$CG"
 	assert_confined
 	assert_filter_first
 	[[ $(first_line '^[0-9]+ +bpf\(') -eq 0 ]]
@@ -346,14 +333,14 @@ injected() {
 @test "71 a kernel that refuses the embedded filter (EINVAL, as before Linux 6.1's features): the minimum named, nothing attached, confined" {
 	injected "$BPF_PROG_LOAD:$BPF_PROG_TYPE_SYSCALL:$EINVAL" \
 		--cgroup "$CG" --deny 192.0.2.1
-	assert_refused 71 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Invalid argument"
+	assert_refused 71 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Invalid argument" "$CG"
 	assert_confined
 	assert_filter_first
 }
 
 @test "77 EPERM from BPF_PROG_LOAD: not permitted, nothing attached, confined" {
 	injected "$BPF_PROG_LOAD:*:$EPERM" --cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Operation not permitted"
+	assert_refused 77 "jail-ai-ebpf-loader: loading the embedded filter (it needs Linux 6.1 or later): Operation not permitted" "$CG"
 	assert_confined
 	assert_filter_first
 }
@@ -361,7 +348,7 @@ injected() {
 @test "71 ENOMEM filling the rule trie (deny-only request): nothing attached, confined" {
 	injected "$BPF_MAP_UPDATE_BATCH:*:$ENOMEM" \
 		--cgroup "$CG" --deny 192.0.2.1 --deny 2001:db8::1
-	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory"
+	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory" "$CG"
 	assert_confined
 	assert_filter_first
 }
@@ -369,7 +356,7 @@ injected() {
 @test "71 ENOMEM filling the rule trie (allows and ports): nothing attached, confined" {
 	injected "$BPF_MAP_UPDATE_BATCH:*:$ENOMEM" --cgroup "$CG" --deny 2001:db8::/32 \
 		--allow '[2001:db8::1]:443/tcp' --allow 192.0.2.1:53
-	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory"
+	assert_refused 71 "jail-ai-ebpf-loader: filling the rule trie: Cannot allocate memory" "$CG"
 	assert_confined
 	assert_filter_first
 }
@@ -377,7 +364,7 @@ injected() {
 @test "77 EPERM attaching the fourth hook: the first three are undone, confined" {
 	injected "$BPF_PROG_ATTACH:$BPF_CGROUP_INET6_CONNECT:$EPERM" \
 		--cgroup "$CG" --deny 192.0.2.1
-	assert_refused 77 "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was"
+	assert_refused 77 "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was" "$CG"
 	assert_confined
 	assert_filter_first
 	# Three attached for real (sockops, connect4, sendmsg4), then detached.
@@ -387,26 +374,21 @@ injected() {
 
 @test "77 EPERM attaching over a previous filter: the previous programs stay" {
 	local before
-	run "$LOADER" --cgroup "$CG" --deny 192.0.2.1
-	[[ $status -eq 0 ]]
-	before=$(bpftool cgroup show "$CG")
-	[[ $(our_programs "$CG") -eq 6 ]]
+	load_filter "$CG" --deny 192.0.2.1
+	before=$(cgroup_snapshot "$CG")
 	injected "$BPF_PROG_ATTACH:$BPF_CGROUP_INET6_CONNECT:$EPERM" \
 		--cgroup "$CG" --deny 198.51.100.1
-	[[ $status -eq 77 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was" ]]
-	[[ -z $output ]]
-	[[ $(bpftool cgroup show "$CG") == "$before" ]]
+	assert_refused 77 "jail-ai-ebpf-loader: attaching to the connect6 hook: Operation not permitted: another program holds the hook exclusively (attached without BPF_F_ALLOW_MULTI) on this cgroup or an ancestor; the cgroup is left as it was" "$CG" "$before"
 	assert_confined
 	assert_filter_first
 }
 
 @test "control: the preloaded shim runs after the filter and allowlisted calls pass" {
-	run --separate-stderr env LD_PRELOAD="$TEST_BIN/shim-forbid.so" \
-		SHIM_FORBID=allowed "$LOADER" --cgroup "$CG" --deny 192.0.2.1
+	LOADER_VIA=(env LD_PRELOAD="$TEST_BIN/shim-forbid.so" SHIM_FORBID=allowed)
+	run_loader --cgroup "$CG" --deny 192.0.2.1
 	[[ $status -eq 0 ]]
 	[[ $stderr == "shim: allowed at parse" ]]
-	[[ $output =~ $(success_json_re 1 0) ]]
+	is_reply "$RUN_STDOUT" "$CG" 1 0
 	[[ $(our_programs "$CG") -eq 6 ]]
 	# The same under strace: the shim's own calls come after the filter.
 	traced LD_PRELOAD="$TEST_BIN/shim-forbid.so" SHIM_FORBID=allowed -- \
@@ -424,9 +406,9 @@ injected() {
 killed_for() {
 	local action=$1 call_re=$2 where=${3:-parse} attached=0
 	[[ $where == report ]] && attached=6
-	run --separate-stderr env LD_PRELOAD="$TEST_BIN/shim-forbid.so" \
-		SHIM_FORBID="$action" SHIM_FORBID_AT="$where" \
-		"$LOADER" --cgroup "$CG" --deny 192.0.2.1
+	LOADER_VIA=(env LD_PRELOAD="$TEST_BIN/shim-forbid.so" SHIM_FORBID="$action" \
+		SHIM_FORBID_AT="$where")
+	run_loader --cgroup "$CG" --deny 192.0.2.1
 	[[ $status -eq 159 ]]
 	[[ $stderr == "shim: $action at $where" ]]
 	[[ -z $output ]]
@@ -550,10 +532,10 @@ status_of() {
 	local own_caps fds
 	own_caps=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$BASHPID/status")
 	start_paused parse --cgroup "$CG" --deny 192.0.2.1
-	fds=$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')
+	fds=$(printf '%s\n' "/proc/$pid/fd/"* | sed 's|.*/||' | sort -n | tr '\n' ' ')
 	release
 	[[ $status -eq 0 ]]
-	[[ $(<"$OUT") =~ $(success_json_re 1 0) ]]
+	is_reply "$OUT" "$CG" 1 0
 	[[ $(<"$ERR") == "shim: paused at parse" ]]
 	[[ $(our_programs "$CG") -eq 6 ]]
 	[[ $(status_of Seccomp) == 2 ]]
@@ -570,7 +552,7 @@ status_of() {
 	start_paused report --cgroup "$CG" --deny 192.0.2.1 --deny 2001:db8::1
 	release
 	[[ $status -eq 0 ]]
-	[[ $(<"$OUT") =~ $(success_json_re 1 1) ]]
+	is_reply "$OUT" "$CG" 1 1
 	[[ $(<"$ERR") == "shim: paused at report" ]]
 	[[ $(our_programs "$CG") -eq 6 ]]
 	[[ $(status_of CapEff) == "$NO_CAPS" ]]

@@ -17,8 +17,10 @@
 # fails, and teardown_file does the same once more.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load sudo-rs
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=sudo-rs.bash
+source "$BATS_TEST_DIRNAME/sudo-rs.bash"
 
 NAME=jail-ai-ebpf-loader
 LOCK=/run/lock/jail-ai-ebpf-loader-install-test
@@ -333,10 +335,9 @@ EOF
 		grep -qxE "    \(root\) (NOSETENV: )?NOPASSWD: $LIBEXEC" <<<"$output"
 		run --separate-stderr runuser -u "$member" -- "$impl" -n $LIBEXEC --help </dev/null
 		[[ $status -eq 0 && -z $stderr && $output == *"jail-ai-ebpf-loader --help | --version"* ]]
-		run --separate-stderr runuser -u "$member" -- "$impl" -n $LIBEXEC --cgroup "$cg" --deny 192.0.2.1 </dev/null
-		[[ $status -eq 0 && -z $stderr ]]
-		[[ $output == "{\"success\":true,\"cgroup\":\"$cg\","* ]]
-		[[ $(our_programs "$cg") -ge 5 ]]
+		run_capture runuser -u "$member" -- "$impl" -n $LIBEXEC --cgroup "$cg" --deny 192.0.2.1 </dev/null
+		assert_reply "$cg" 1 0
+		[[ $(our_programs "$cg") -eq 6 ]]
 	done
 
 	# remove: the rule and the loader go; the conffile and the group stay;

@@ -6,8 +6,13 @@
 # brackets and protocols written from the contract) over 100,000 valid and
 # near-valid rules from a fixed seed: the same verdict, message, family,
 # prefix, network, protocols and port range for every one.
+#
+# ShellCheck: bats runs each @test in a subshell of its own, and the helpers
+# below read the status and output that the test calling them set with run:
+# shellcheck disable=SC2030,SC2031 # not values lost in a subshell
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 ORACLE="$PROJECT_ROOT/build/unit/rule_oracle"
 REFERENCE="$PROJECT_ROOT/test/reference_rule.py"

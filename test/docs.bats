@@ -6,7 +6,8 @@
 # the suite), the extra policy options it passes ("${extra[@]}") and the
 # container it is given ("$@" for README's IMAGE CMD...).
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 # readme_has_recipe FILE: README.md holds FILE's recipe block, line for line.
 readme_has_recipe() {

@@ -6,8 +6,10 @@
 # shows that its denied addresses answer without the filter, so a refusal is
 # the filter's doing and not the setup's.
 
-load helpers
-load net-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=net-helpers.bash
+source "$BATS_TEST_DIRNAME/net-helpers.bash"
 
 setup() {
 	require_privileged
@@ -28,7 +30,7 @@ refused_at_once() {
 	local mode="$1"
 	shift
 	expect_echo "$CG" "$mode" "$@"
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	expect_refused "$CG" "$mode" "$@"
 }
 
@@ -59,7 +61,7 @@ refused_at_once() {
 	for mode in tcp tfo udp-sendto udp-connect; do
 		expect_echo "$CG" "$mode" "${DENIED_MAPPED[@]}"
 	done
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	for mode in tcp tfo udp-sendto udp-connect; do
 		expect_refused "$CG" "$mode" "${DENIED_MAPPED[@]}"
 	done
@@ -67,13 +69,13 @@ refused_at_once() {
 
 @test "raw ICMP echo requests to denied addresses get no reply" {
 	expect_echo "$CG" raw-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	expect_no_reply "$CG" raw-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 }
 
 @test "ping-socket echo requests to denied addresses get no reply" {
 	expect_echo "$CG" ping-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	expect_no_reply "$CG" ping-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 }
 
@@ -83,10 +85,10 @@ hold_across_load() {
 	local go="$BATS_TEST_TMPDIR/go" out="$BATS_TEST_TMPDIR/hold.out" fd
 
 	mkfifo "$go"
-	jailed_bg "$CG" "$go" "$out" "$NETPROBE" hold "$1" "$NET_PORT"
+	jailed_bg "$CG" "$NET_NS" "$go" "$out" "$NETPROBE" hold "$1" "$NET_PORT"
 	exec {fd}>"$go" # returns once the holder has opened the fifo
 	eventually grep -qx connected "$out" || { exec {fd}>&-; cat "$out" >&2; return 1; }
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	echo go >&"$fd"
 	exec {fd}>&-
 	status=0
@@ -114,7 +116,7 @@ hold_across_load() {
 	for mode in tcp udp-sendto; do
 		expect_echo "$child" "$mode" "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 	done
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	# attached to the parent only: the child inherits, it carries nothing
 	[[ $(our_programs "$child") -eq 0 ]]
 	for mode in tcp tfo udp-sendto udp-connect; do
@@ -127,7 +129,7 @@ hold_across_load() {
 @test "no false blocks: every path to allowed addresses still gets its echo" {
 	local mode
 
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	for mode in tcp tfo udp-sendto udp-connect; do
 		expect_echo "$CG" "$mode" "${ALLOWED_V4[@]}" "${ALLOWED_V6[@]}" "${ALLOWED_MAPPED[@]}"
 	done
@@ -143,7 +145,7 @@ hold_across_load() {
 @test "the mptcp probe tells real MPTCP from a fallback to plain TCP" {
 	require_mptcp
 	# the TCP-only echo port makes an MPTCP client fall back
-	run jailed "$CG" "$NETPROBE" mptcp "${ALLOWED_V4[0]}" "$NET_PORT"
+	run jailed "$CG" "$NET_NS" "$NETPROBE" mptcp "${ALLOWED_V4[0]}" "$NET_PORT"
 	[[ $status -eq 4 && $output =~ ^error\ FALLBACK\ in\ [0-9]+\ ms$ ]]
 	expect_echo "$CG" mptcp "${ALLOWED_V4[0]}"
 }

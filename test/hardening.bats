@@ -4,7 +4,8 @@
 # only "warnings are errors" reads make's own database (make -pn), because a
 # binary does not record which warnings were errors.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 setup() {
 	[[ -f $LOADER ]] || cannot_run "loader not built (run make)"
@@ -62,7 +63,7 @@ setup() {
 	run readelf --dyn-syms -W "$LOADER"
 	[[ $status -eq 0 ]]
 	chk=$(grep -oE ' UND __[a-z0-9_]+_chk' <<<"$output" | grep -v __stack_chk_fail || true)
-	echo "fortified calls:" $chk
+	echo "fortified calls: ${chk//$'\n'/ }"
 	[[ -n $chk ]]
 	# The loader formats its messages and reply with snprintf: fortified.
 	grep -E '__v?snprintf_chk' <<<"$chk"

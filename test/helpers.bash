@@ -1,10 +1,30 @@
-# Shared by every suite: load with `load helpers`.
+# Shared by every suite, which sources it (not bats' load, which ShellCheck
+# cannot follow) as
+#   # shellcheck source=helpers.bash
+#   source "$BATS_TEST_DIRNAME/helpers.bash"
+# and the libraries below after it the same way.
 #
 # Safety rules (DESIGN.md §8): attach only to cgroups made here, traffic only
 # to loopback or to namespaces made here, and remove everything in teardown,
 # also when a test fails. Every name made here starts with "jt-" and the PID
 # of the bats process, so parallel runs and stale leftovers never collide.
+#
+# The one library of the suites (each helper's contract is above it):
+#   made things     make_cgroup, make_netns, made, remember_pid, cleanup_made
+#   running         run_capture CMD...   any command: status, output, stderr
+#                   run_loader ARGS...   the loader (behind LOADER_VIA)
+#                   jailed CG NS CMD...  CMD in a cgroup and a namespace
+#                   jailed_bg CG NS IN OUT CMD...   the same, in the background
+#                   eventually CMD...    wait for a condition, never a sleep
+#   the answers     assert_reply CG_JSON IPV4 IPV6 [DENY [ALLOW]]   a success
+#                   is_reply FILE CG_JSON IPV4 IPV6 [DENY [ALLOW]]  its reply
+#                   assert_refused CODE LINE CG [BEFORE]            a refusal
+#                   assert_refused_like CODE ERE CG [BEFORE]
+#                   load_filter CG RULE-ARGS...   attach, insisting on success
+#   the cgroup      our_programs, in_force, cgroup_snapshot
 
+# shellcheck disable=SC2034 # the suites read what is set here (TEST_BIN,
+# status, output, stderr, lines, PROGRAM_IDS_JSON, ...)
 bats_require_minimum_version 1.5.0
 
 PROJECT_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
@@ -100,12 +120,6 @@ cleanup_made() {
 	_made_netns=()
 }
 
-# run_loader ARGS...: run the loader, stdout in $output, stderr in $stderr.
-run_loader() {
-	local i # bats 1.8's run --separate-stderr clobbers a caller's $i
-	run --separate-stderr "$LOADER" "$@"
-}
-
 # Wait until command "$@" succeeds: bounded (~60 s of 0.1 s naps, plus
 # the time the command itself takes), far beyond what an idle machine needs,
 # so that a loaded one does not fail the wait; it returns once the condition
@@ -128,22 +142,227 @@ made() {
 	made_var="$(<"$BATS_TEST_TMPDIR/made")"
 }
 
-# run_capture CMD...: like bats' run, with stderr apart in $stderr. Not
-# "run --separate-stderr": in bats 1.8 any flag to run clobbers a variable
-# named i in the caller (bats_version_lt loops over a non-local i).
-run_capture() {
-	local errfile="$BATS_TEST_TMPDIR/stderr" flags="$-"
-	set +eET
-	output="$("$@" 2>"$errfile")"
-	status=$?
-	set "-$flags"
-	stderr="$(<"$errfile")"
-}
-
 # Ids of ours in force on cgroup $1, in the loader's hook order.
 in_force() {
 	bpftool -j cgroup show "$1" | jq -cs 'add // [] |
 		map(select(.name | startswith("jailai_")) | {(.attach_type): .id}) | add // {} |
 		[.cgroup_sock_ops, .cgroup_inet4_connect, .cgroup_udp4_sendmsg,
 		 .cgroup_inet6_connect, .cgroup_udp6_sendmsg, .cgroup_inet_egress]'
+}
+
+# The python3 that scripts/install-deps installs; a version manager's shim
+# on PATH would cost half a second per call.
+PYTHON="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
+
+# --- Running a command -------------------------------------------------------
+#
+# run_capture CMD...: run CMD (a program or a function; in a subshell, so it
+# cannot change this shell) and record, like bats' run: $status, $output
+# (stdout without its trailing newlines), $lines (stdout's lines) and
+# $stderr (stderr without its trailing newlines). The streams stay whole,
+# byte for byte, in the files $RUN_STDOUT and $RUN_STDERR until the next
+# run, for the assert_* helpers below. Stdin is the caller's. Never fails:
+# the caller asserts $status. (Not "run --separate-stderr": in bats 1.8 any
+# flag to run clobbers a variable named i in the caller.)
+run_capture() {
+	local flags="$-"
+	RUN_STDOUT="$BATS_TEST_TMPDIR/run.stdout"
+	RUN_STDERR="$BATS_TEST_TMPDIR/run.stderr"
+	set +eET
+	("$@") >"$RUN_STDOUT" 2>"$RUN_STDERR"
+	status=$?
+	set "-$flags"
+	output="$(<"$RUN_STDOUT")"
+	stderr="$(<"$RUN_STDERR")"
+	mapfile -t lines <"$RUN_STDOUT"
+}
+
+# run_loader ARGS...: run_capture of the loader with ARGS, behind the words
+# of the array LOADER_VIA if set (e.g. LOADER_VIA=(env SUDO_UID=1000), or
+# strace with its options; a test's globals end with the test). The one way
+# the suites run the loader and wait for it.
+LOADER_VIA=()
+run_loader() {
+	run_capture "${LOADER_VIA[@]}" "$LOADER" "$@"
+}
+
+# jailed CG NS CMD...: CMD as a process of cgroup CG and of network
+# namespace NS (a name in /run/netns), in a subshell; returns CMD's status.
+# CG "-" leaves the caller's cgroup, NS "-" the caller's namespace. The
+# cgroup is joined first, then nsenter enters the namespace (`ip netns exec`
+# would remount /sys and hide the cgroup tree); CMD replaces the subshell,
+# so it is the very process that joined the cgroup.
+jailed() { (_enter_jail "$@"); }
+
+# jailed_bg CG NS IN OUT CMD...: jailed in the background, stdin from IN
+# (e.g. a fifo), stdout and stderr to OUT, and no other descriptor of this
+# shell (bats' fd 3, a fifo's write end) inherited. JAILED_PID is CMD's own
+# PID, ended by cleanup_made in teardown.
+jailed_bg() {
+	local cg="$1" ns="$2" in="$3" out="$4"
+	shift 4
+	(
+		_close_inherited_fds
+		_enter_jail "$cg" "$ns" "$@"
+	) <"$in" >"$out" 2>&1 &
+	JAILED_PID=$!
+	remember_pid "$JAILED_PID"
+}
+
+# Only in a subshell: join CG, then exec CMD in NS (see jailed).
+_enter_jail() {
+	local cg="$1" ns="$2"
+	shift 2
+	if [[ $cg != - ]]; then
+		echo "$BASHPID" >"$cg/cgroup.procs" || exit 1
+	fi
+	[[ $ns == - ]] || exec nsenter --net="/run/netns/$ns" "$@"
+	exec "$@"
+}
+
+# Only in a subshell: close every descriptor but 0, 1 and 2.
+_close_inherited_fds() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd="${fd##*/}"
+		((fd > 2)) || continue
+		{ exec {fd}>&-; } 2>/dev/null || true
+	done
+}
+
+# --- The loader's answers ---------------------------------------------------
+#
+# assert_refused CODE LINE CG [BEFORE]: the last run (run_loader or
+# run_capture) refused: it exited CODE, wrote exactly LINE and one newline
+# to stderr, nothing to stdout, and left cgroup CG as it found it: exactly
+# the attachments of BEFORE (a cgroup_snapshot taken before the run), or,
+# without BEFORE, none at all. CG "-" is for a refusal that names no
+# cgroup of the test (a usage error): then no cgroup is looked at. Prints
+# what differs and fails otherwise.
+assert_refused() {
+	_assert_refusal "$1" "$3" "${4:-[]}" || return 1
+	_stderr_is "$2"
+}
+
+# assert_refused_like CODE ERE CG [BEFORE]: assert_refused, with the one
+# line of stderr matching the extended regular expression ERE instead.
+assert_refused_like() {
+	_assert_refusal "$1" "$3" "${4:-[]}" || return 1
+	_stderr_is "$2" like
+}
+
+# _assert_refusal CODE CG BEFORE: the exit code, empty stdout and the
+# cgroup as BEFORE; reports every difference, not only the first.
+_assert_refusal() {
+	local code="$1" cg="$2" before="$3" after ok=1
+	if [[ $status -ne $code ]]; then
+		echo "exit status $status, expected $code" >&2
+		ok=0
+	fi
+	if [[ -s $RUN_STDOUT ]]; then
+		echo "stdout is not empty:" >&2
+		head -c 2000 "$RUN_STDOUT" | cat -A | head -5 >&2
+		ok=0
+	fi
+	if [[ $cg == - ]]; then
+		:
+	elif ! after="$(cgroup_snapshot "$cg")"; then
+		ok=0
+	elif [[ $after != "$before" ]]; then
+		echo "attached to $cg before: $before" >&2
+		echo "attached to $cg after:  $after" >&2
+		ok=0
+	fi
+	((ok))
+}
+
+# _stderr_is TEXT [like]: stderr was exactly one line, TEXT (or matching
+# the ERE TEXT, with "like").
+_stderr_is() {
+	local want="$1" got
+	got="$(cat "$RUN_STDERR" && printf x)"
+	got="${got%x}"
+	if [[ $got != *$'\n' || ${got%$'\n'} == *$'\n'* ]]; then
+		echo "stderr is not exactly one line:" >&2
+		head -c 2000 "$RUN_STDERR" | cat -A | head -20 >&2
+		return 1
+	fi
+	got="${got%$'\n'}"
+	if [[ ${2:-} == like ]]; then
+		[[ $got =~ $want ]] && return 0
+		want="/$want/"
+	else
+		[[ $got == "$want" ]] && return 0
+	fi
+	echo "stderr:   $(printf '%s' "$got" | cat -A | cut -c1-2000)" >&2
+	echo "expected: $(printf '%s' "$want" | cat -A | cut -c1-2000)" >&2
+	return 1
+}
+
+# cgroup_snapshot CG: everything attached directly to cgroup CG, ours and
+# others', hook by hook in kernel order, as one JSON array ("[]": nothing).
+cgroup_snapshot() {
+	[[ -d $1 ]] || { echo "no cgroup $1" >&2; return 1; }
+	bpftool -j cgroup show "$1" | jq -cs 'add // []'
+}
+
+# is_reply FILE CG_JSON IPV4 IPV6 [DENY [ALLOW]]: FILE holds exactly the
+# loader's success reply, one line and a newline:
+#   {"success":true,"cgroup":"CG_JSON","ipv4":IPV4,"ipv6":IPV6,
+#    "deny":DENY,"allow":ALLOW,"programs":[ID,ID,ID,ID,ID,ID]}
+# CG_JSON is the path as JSON spells it (for the suites' own cgroups, the
+# path itself); DENY defaults to IPV4 + IPV6 and ALLOW to 0 (a deny-only
+# load). Sets PROGRAM_IDS to the six ids (sockops first) and
+# PROGRAM_IDS_JSON to their array as in_force prints it.
+is_reply() {
+	local file="$1" cg="$2" v4="$3" v6="$4" reply want
+	local deny="${5:-$(($3 + $4))}" allow="${6:-0}" id='([1-9][0-9]*)'
+	reply="$(cat "$file" && printf x)"
+	reply="${reply%x}"
+	want="{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"deny\":$deny,\"allow\":$allow,\"programs\":["
+	if [[ $reply == "$want"*$'\n' && ${reply%$'\n'} != *$'\n'* &&
+		${reply#"$want"} =~ ^$id,$id,$id,$id,$id,$id\]\}$'\n'$ ]]; then
+		PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
+		PROGRAM_IDS_JSON="[$(IFS=,; echo "${PROGRAM_IDS[*]}")]"
+		return 0
+	fi
+	echo "reply:    $(head -c 2000 "$file" | cat -A)" >&2
+	echo "expected: ${want}ID,ID,ID,ID,ID,ID]}\$" >&2
+	return 1
+}
+
+# assert_reply CG_JSON IPV4 IPV6 [DENY [ALLOW]]: the last run (run_loader
+# or run_capture) succeeded: exit 0, nothing on stderr, and stdout exactly
+# the reply is_reply describes (which sets PROGRAM_IDS).
+assert_reply() {
+	local ok=1
+	[[ $status -eq 0 ]] || { echo "exit status $status, expected 0" >&2; ok=0; }
+	[[ ! -s $RUN_STDERR ]] || { echo "stderr: $(head -c 2000 "$RUN_STDERR")" >&2; ok=0; }
+	is_reply "$RUN_STDOUT" "$@" || ok=0
+	((ok))
+}
+
+# reply_counts RULE-ARGS...: "IPV4 IPV6 DENY ALLOW", the counts the loader's
+# reply must give for the --deny/--allow pairs RULE-ARGS, by the reference
+# model (test/reference_verdict.py), not by reimplementing the parser here.
+reply_counts() {
+	"$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1])
+import reference_verdict as m
+c = m.counts(m.rules_from_argv(sys.argv[2:]))
+print(c["ipv4"], c["ipv6"], c["deny"], c["allow"])' "$PROJECT_ROOT/test" "$@"
+}
+
+# load_filter CG RULE-ARGS...: the loader attaches the --deny/--allow pairs
+# RULE-ARGS to cgroup CG, and it must be a whole success: assert_reply with
+# the reference model's counts, and six of ours on CG. Sets PROGRAM_IDS and
+# PROGRAM_IDS_JSON.
+load_filter() {
+	local cg="$1" counts
+	shift
+	counts="$(reply_counts "$@")" || return 1
+	run_loader --cgroup "$cg" "$@"
+	# shellcheck disable=SC2086 # four numbers, split on purpose
+	assert_reply "$cg" $counts || { echo "loader --cgroup $cg $*" >&2; return 1; }
+	[[ $(our_programs "$cg") -eq 6 ]] ||
+		{ echo "$(our_programs "$cg") of our programs on $cg, not 6" >&2; return 1; }
 }

@@ -33,7 +33,8 @@
 # Filters are attached only to cgroups the tests make. The jailed probes run
 # as nobody (uid 65534) with an empty bounding set: no CAP_NET_RAW.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 PORT=7000       # the host listeners' TCP and UDP port (and 5353, 1900, 5355)
 INET_PORT=7777  # the internet's echo server (build/test/netprobe serve)
@@ -47,19 +48,16 @@ NETPROBE="$TEST_BIN/netprobe"
 # (pyenv): the distribution's own.
 PY=/usr/bin/python3
 
-in_host() { nsenter --net="/run/netns/$HOST_NS" "$@"; }
-in_inet() { nsenter --net="/run/netns/$INET_NS" "$@"; }
+in_host() { jailed - "$HOST_NS" "$@"; }
+in_inet() { jailed - "$INET_NS" "$@"; }
 
 # start_in NS LOGNAME CMD...: a server of the suite, PID recorded.
 start_in() {
 	local ns=$1 log=$2
 	shift 2
-	# nsenter execs CMD, so $! is the server itself (not a subshell whose
-	# kill would orphan it); fds 3 and 4 are bats' own, which a server left
-	# holding them would keep bats waiting.
-	nsenter --net="/run/netns/$ns" "$@" >"$WORLD/$log.log" 2>&1 3>&- 4>&- &
-	echo $! >>"$WORLD/pids"
-	[[ $ns != "$HOST_NS" ]] || echo $! >>"$WORLD/host-pids"
+	jailed_bg - "$ns" /dev/null "$WORLD/$log.log" "$@"
+	echo "$JAILED_PID" >>"$WORLD/pids"
+	[[ $ns != "$HOST_NS" ]] || echo "$JAILED_PID" >>"$WORLD/host-pids"
 }
 
 setup_file() {
@@ -195,15 +193,13 @@ add_link() {
 	ip -n "$HOST_NS" link set "$1" up
 }
 
-# jailed CG CMD...: CMD in cgroup CG and the jail's namespace, as nobody
-# with no capability (no CAP_NET_RAW). The cgroup is joined first: nsenter
-# keeps the cgroup tree in view (`ip netns exec` would remount /sys).
-jailed() {
+# as_nobody CG CMD...: CMD jailed in cgroup CG and the jail's namespace, as
+# nobody with no capability (no CAP_NET_RAW).
+as_nobody() {
 	local cg="$1"
 	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" &&
-		exec nsenter --net="/run/netns/$JAIL_NS" setpriv --reuid=65534 --regid=65534 \
-			--clear-groups --inh-caps=-all --bounding-set=-all -- "$@")
+	jailed "$cg" "$JAIL_NS" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
 }
 
 # policy_argv: the default policy as the host computes it now, with
@@ -215,38 +211,11 @@ policy_argv() {
 	mapfile -t POLICY_ARGV <<<"$output"
 }
 
-# count_rules ACTION ARG...: how many "ACTION RULE" pairs ARG... holds.
-count_rules() {
-	local action=$1 n=0 i
-	shift
-	for ((i = 1; i < $#; i++)); do
-		[[ ${!i} == "$action" ]] && n=$((n + 1))
-	done
-	echo "$n"
-}
-
-# check_reply REPLY ARG...: REPLY is the loader's success for the argv ARG...
-check_reply() {
-	local reply=$1
-	shift
-	if [[ $(jq -r .success <<<"$reply") != true ||
-		$(jq .deny <<<"$reply") -ne $(count_rules --deny "$@") ||
-		$(jq .allow <<<"$reply") -ne $(count_rules --allow "$@") ||
-		$(jq '.programs | length' <<<"$reply") -ne 6 ]]; then
-		echo "loader: unexpected reply '$reply' for: $*" >&2
-		return 1
-	fi
-}
-
 # fence CG: the caller guide's step: the policy's argv, --cgroup CG before
-# it, loaded by the loader.
+# it, loaded by the loader (load_filter).
 fence() {
 	policy_argv
-	run_capture "$LOADER" --cgroup "$1" "${POLICY_ARGV[@]}"
-	[[ $status -eq 0 && -z $stderr ]] ||
-		{ echo "loader: status $status, stderr '$stderr'" >&2; return 1; }
-	check_reply "$output" "${POLICY_ARGV[@]}"
-	[[ $(our_programs "$1") -eq 6 ]]
+	load_filter "$1" "${POLICY_ARGV[@]}"
 }
 
 # probe_from CG TAG SPEC...: test/hostfence.py's probes, jailed in CG; one
@@ -254,7 +223,7 @@ fence() {
 probe_from() {
 	local cg=$1
 	shift
-	run_capture jailed "$cg" "$PY" "$HELPER" probe "$@"
+	run_capture as_nobody "$cg" "$PY" "$HELPER" probe "$@"
 	[[ $status -eq 0 && -z $stderr ]] ||
 		{ echo "probe: status $status, stderr '$stderr', output '$output'" >&2; return 1; }
 	mapfile -t lines <<<"$output"
@@ -341,10 +310,10 @@ FENCED='' OPEN='' WATCHED='' T_FENCED='' T_OPEN=''
 	run in_host ip -6 route show table local type anycast
 	[[ $output == *"anycast 2001:db8:89:: dev br0"* && $output == *"anycast 2001:db8:100:: dev uplink"* ]]
 	# A jailed process: uid 65534, no capability at all, in its cgroup.
-	run jailed "$OPEN" grep -E '^(Uid|CapEff|CapBnd|CapAmb):' /proc/self/status
+	run as_nobody "$OPEN" grep -E '^(Uid|CapEff|CapBnd|CapAmb):' /proc/self/status
 	[[ $output == *"Uid:"$'\t'"65534"* ]]
 	[[ $(grep -c $'\t0000000000000000$' <<<"$output") -eq 3 ]]
-	run jailed "$OPEN" cat /proc/self/cgroup
+	run as_nobody "$OPEN" cat /proc/self/cgroup
 	[[ $output == *"::${OPEN#"$CG2"}"* ]]
 }
 
@@ -437,7 +406,7 @@ FENCED='' OPEN='' WATCHED='' T_FENCED='' T_OPEN=''
 	local mode addr
 	for mode in tcp udp-sendto udp-connect; do
 		for addr in "$SERVER4" "$SERVER6" "::ffff:$SERVER4"; do
-			run jailed "$FENCED" "$NETPROBE" "$mode" "$addr" "$INET_PORT"
+			run as_nobody "$FENCED" "$NETPROBE" "$mode" "$addr" "$INET_PORT"
 			[[ $status -eq 0 && $output =~ ^ok\ in\ [0-9]+\ ms$ ]] ||
 				{ echo "netprobe $mode $addr: $status '$output'" >&2; return 1; }
 		done
@@ -469,6 +438,15 @@ start_watch() {
 	echo "$WATCH_PID" >>"$BATS_TEST_TMPDIR/watch.pid"
 }
 
+# check_reply N: the watch's reply N ('$': the last) is the loader's whole
+# success for cgroup $WATCHED and the argv POLICY_ARGV (is_reply).
+check_reply() {
+	local file="$BATS_TEST_TMPDIR/reply"
+	reply "$1" >"$file"
+	# shellcheck disable=SC2046 # four numbers, split on purpose
+	is_reply "$file" "$WATCHED" $(reply_counts "${POLICY_ARGV[@]}")
+}
+
 # replies N: the watch has printed N replies (or more).
 replies() { [[ $(wc -l <"$WATCH_OUT") -ge $1 ]]; }
 reply() { sed -n "${1}p" "$WATCH_OUT"; }
@@ -487,7 +465,7 @@ sample_in_force() {
 	start_watch "$LOADER" --cgroup "$WATCHED"
 	eventually replies 1 || { cat "$WATCH_ERR" >&2; return 1; }
 	policy_argv
-	check_reply "$(reply 1)" "${POLICY_ARGV[@]}"
+	check_reply 1
 	first=$(jq -c .programs <<<"$(reply 1)")
 	[[ $(in_force "$WATCHED") == "$first" ]]
 	samples="$BATS_TEST_TMPDIR/samples"
@@ -509,7 +487,7 @@ sample_in_force() {
 	eventually replies 2 || { cat "$WATCH_ERR" >&2; return 1; }
 	policy_argv
 	[[ " ${POLICY_ARGV[*]} " == *" --deny 198.18.7.7 "* ]]
-	check_reply "$(reply 2)" "${POLICY_ARGV[@]}"
+	check_reply 2
 	[[ $(jq .deny <<<"$(reply 2)") -eq $(($(jq .deny <<<"$(reply 1)") + 1)) ]]
 	second=$(jq -c .programs <<<"$(reply 2)")
 	[[ $second != "$first" ]]
@@ -574,9 +552,9 @@ sample_in_force() {
 	add_address 198.18.7.9/32 extra
 	policy_argv
 	[[ " ${POLICY_ARGV[*]} " == *" --deny 198.18.7.8 "* && " ${POLICY_ARGV[*]} " == *" --deny 198.18.7.9 "* ]]
-	last_reply_is() { [[ $(jq .deny <<<"$(reply '$')") -eq $(count_rules --deny "${POLICY_ARGV[@]}") ]]; }
+	last_reply_is() { check_reply '$' 2>/dev/null; }
 	eventually last_reply_is || { cat "$WATCH_OUT" "$WATCH_ERR" >&2; return 1; }
-	check_reply "$(reply '$')" "${POLICY_ARGV[@]}"
+	check_reply '$'
 	[[ $(in_force "$WATCHED") == "$(jq -c .programs <<<"$(reply '$')")" ]]
 	probe_from "$WATCHED" "$T_FENCED-recovered" tcp/198.18.7.8/$PORT tcp/198.18.7.9/$PORT \
 		udp/198.18.7.9/$PORT ping/198.18.7.9

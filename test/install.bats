@@ -10,8 +10,10 @@
 # sudo, so install checks the rule with both.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load sudo-rs
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=sudo-rs.bash
+source "$BATS_TEST_DIRNAME/sudo-rs.bash"
 
 NAME=jail-ai-ebpf-loader
 REAL_FILES=("/usr/local/libexec/$NAME" "/etc/sudoers.d/$NAME" "/usr/local/share/man/man8/$NAME.8")
@@ -186,6 +188,7 @@ EOF
 	mkdir "$fake"
 	# A stand-in for a visudo of sudo-rs that runs (Debian 13's needs a
 	# newer C library): it answers -V as that one does and notes each call.
+	# shellcheck disable=SC2016 # the stand-in's own $1, not ours
 	printf '%s\n' '#!/bin/sh' \
 		"echo \"\$*\" >>'$fake/calls'" \
 		'[ "$1" = -V ] && echo "visudo version 0.2.5"' \
@@ -266,11 +269,9 @@ EOF
 		[[ $status -eq 0 ]]
 		[[ -z $stderr ]]
 		grep -qxE "    \(root\) (NOSETENV: )?NOPASSWD: $loader" <<<"$output"
-		run --separate-stderr runuser -u "$member" -- "$impl" -n $loader --cgroup "$cg" --deny 192.0.2.1 </dev/null
-		[[ $status -eq 0 ]]
-		[[ -z $stderr ]]
-		[[ $output == "{\"success\":true,\"cgroup\":\"$cg\","* ]]
-		[[ $(our_programs "$cg") -ge 5 ]]
+		run_capture runuser -u "$member" -- "$impl" -n $loader --cgroup "$cg" --deny 192.0.2.1 </dev/null
+		assert_reply "$cg" 1 0
+		[[ $(our_programs "$cg") -eq 6 ]]
 	done
 
 	make_in_tree uninstall

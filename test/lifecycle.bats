@@ -4,8 +4,10 @@
 # the cgroup before it came; removing the cgroup makes the kernel free the
 # programs and their maps.
 
-load helpers
-load net-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=net-helpers.bash
+source "$BATS_TEST_DIRNAME/net-helpers.bash"
 
 setup() {
 	require_privileged
@@ -58,8 +60,8 @@ attached_ids() {
 	eventually exited "$pid"
 	wait "$pid" || rc=$?
 	[[ $rc -eq 0 && ! -s $err ]]
-	[[ $(<"$out") =~ ^\{\"success\":true,.*\"programs\":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)\]\}$ ]]
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
+	# shellcheck disable=SC2046 # four numbers, split on purpose
+	is_reply "$out" "$CG" $(reply_counts "${NET_DENY_ARGS[@]}")
 	# the loader's own process is gone ...
 	run kill -0 "$pid"
 	[[ $status -ne 0 ]]
@@ -81,13 +83,14 @@ attached_ids() {
 
 	mkfifo "$go"
 	# one shell: a probe before the filter, then (after "go") one after it
-	jailed_bg "$CG" "$go" "$out" bash -c \
+	# shellcheck disable=SC2016 # the inner bash's positional parameters
+	jailed_bg "$CG" "$NET_NS" "$go" "$out" bash -c \
 		'"$0" tcp "$1" "$2"; read -r _ && exec "$0" tcp "$1" "$2"' \
 		"$NETPROBE" "${DENIED_V4[0]}" "$NET_PORT"
 	exec {fd}>"$go"
 	eventually grep -q . "$out"
 	grep -qx "$JAILED_PID" "$CG/cgroup.procs"
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	echo go >&"$fd"
 	exec {fd}>&-
 	wait "$JAILED_PID" || rc=$?
@@ -100,7 +103,7 @@ attached_ids() {
 @test "removing the cgroup frees all six programs and their maps" {
 	local own pid id maps
 
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	[[ $(attached_ids "$CG") == "$(printf '%s\n' "${PROGRAM_IDS[@]}" | sort -n)" ]]
 	for id in "${PROGRAM_IDS[@]}"; do
 		run bpftool prog show id "$id"
@@ -109,9 +112,8 @@ attached_ids() {
 	mapfile -t maps < <(map_ids "${PROGRAM_IDS[@]}")
 	[[ ${#maps[@]} -eq 2 ]]
 	# a process lives and uses sockets in the cgroup, as a container would
-	(echo "$BASHPID" >"$CG/cgroup.procs" && exec sleep 60) 3>&- &
-	pid=$!
-	remember_pid "$pid"
+	jailed_bg "$CG" - /dev/null /dev/null sleep 60
+	pid=$JAILED_PID
 	eventually grep -qx "$pid" "$CG/cgroup.procs"
 	expect_refused "$CG" tcp "${DENIED_V4[0]}"
 	expect_echo "$CG" udp-sendto "${ALLOWED_V4[0]}"
@@ -122,11 +124,13 @@ attached_ids() {
 	rmdir "$CG"
 	# the kernel releases a removed cgroup's programs asynchronously
 	for id in "${PROGRAM_IDS[@]}"; do
+		# shellcheck disable=SC2016 # the inner bash's $1
 		eventually bash -c '! bpftool prog show id "$1" >/dev/null 2>&1' _ "$id"
 		run bpftool prog show id "$id"
 		[[ $status -ne 0 && $output == "Error: get by id ($id): No such file or directory" ]]
 	done
 	for id in "${maps[@]}"; do
+		# shellcheck disable=SC2016 # the inner bash's $1
 		eventually bash -c '! bpftool map show id "$1" >/dev/null 2>&1' _ "$id"
 		run bpftool map show id "$id"
 		[[ $status -ne 0 && $output == "Error: get map by id ($id): No such file or directory" ]]

@@ -1,6 +1,6 @@
-# Real traffic for the suites: load after helpers (`load helpers`,
-# `load net-helpers`) and call net_setup in setup(); cleanup_made in
-# teardown() then ends the servers and removes the namespace.
+# Real traffic for the suites: source after helpers.bash (see there) and
+# call net_setup in setup(); cleanup_made in teardown() then ends the
+# servers and removes the namespace.
 #
 # Layout: one network namespace made by the test, lo up, documentation
 # addresses on lo, and build/test/netprobe serving TCP (Fast Open) and UDP
@@ -59,11 +59,7 @@ net_setup() {
 		in_netns sysctl -qw net.mptcp.enabled=1
 		NET_HAVE_MPTCP=1
 	fi
-	# not through in_netns: $! must be the server itself (nsenter execs it),
-	# not a subshell whose kill would orphan it
-	nsenter --net="/run/netns/$NET_NS" "$NETPROBE" serve "$NET_PORT" \
-		>"$log" 2>&1 3>&- &
-	remember_pid $!
+	jailed_bg - "$NET_NS" /dev/null "$log" "$NETPROBE" serve "$NET_PORT"
 	eventually grep -q '^ready' "$log" || { cat "$log" >&2; return 1; }
 	if [[ $NET_HAVE_MPTCP -eq 1 ]] &&
 		! grep -qx "ready tcp $NET_PORT udp $NET_PORT mptcp $NET_MPTCP_PORT" "$log"; then
@@ -73,33 +69,14 @@ net_setup() {
 }
 
 # in_netns CMD...: CMD in the test's namespace, in the caller's cgroup.
-in_netns() { nsenter --net="/run/netns/$NET_NS" "$@"; }
-
-# jailed CG CMD...: CMD in cgroup CG and in the test's namespace.
-jailed() {
-	local cg="$1"
-	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$NET_NS" "$@")
-}
-
-# jailed_bg CG IN OUT CMD...: jailed in the background, stdin from IN
-# (e.g. a fifo), stdout and stderr to OUT; JAILED_PID is CMD's own PID (the
-# subshell execs nsenter, which execs CMD), so teardown ends CMD itself.
-jailed_bg() {
-	local cg="$1" in="$2" out="$3"
-	shift 3
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$NET_NS" "$@") \
-		<"$in" >"$out" 2>&1 3>&- &
-	JAILED_PID=$!
-	remember_pid "$JAILED_PID"
-}
+in_netns() { jailed - "$NET_NS" "$@"; }
 
 # probe CG MODE ADDR: one netprobe run from CG; sets $status and $output.
 probe() {
 	local port="$NET_PORT"
 
 	[[ $2 != mptcp ]] || port="$NET_MPTCP_PORT"
-	run jailed "$1" "$NETPROBE" "$2" "$3" "$port"
+	run jailed "$1" "$NET_NS" "$NETPROBE" "$2" "$3" "$port"
 }
 
 _probe_failed() {
@@ -142,36 +119,4 @@ expect_no_reply() {
 			($status -eq 3 && $output =~ ^timeout\ in\ [0-9]+\ ms$) ]] ||
 			_probe_failed "$mode" "$addr" "$cg" "no reply"
 	done
-}
-
-# load_filter CG: attach NET_DENY_ARGS (--deny and --allow rules) to CG and
-# check the reply (counts per family and per action);
-# PROGRAM_IDS holds the six program ids it reports (sockops first).
-load_filter() {
-	local cg="$1" ids='([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)'
-	local entry v4=0 v6=0 deny=0 allow=0
-
-	for entry in "${NET_DENY_ARGS[@]}"; do
-		[[ $entry == --deny ]] && deny=$((deny + 1)) && continue
-		[[ $entry == --allow ]] && allow=$((allow + 1)) && continue
-		# the loader stores ::ffff:a.b.c.d (bracketed or not) as IPv4;
-		# an unbracketed value with ':' is IPv4 only if a '.' comes first
-		if [[ $entry == \[::ffff:*.* || $entry == ::ffff:*.* ]]; then
-			v4=$((v4 + 1))
-		elif [[ $entry == \[* || ($entry == *:* && ${entry%%:*} != *.*) ]]; then
-			v6=$((v6 + 1))
-		else
-			v4=$((v4 + 1))
-		fi
-	done
-	# not run_loader: plain `run` folds stderr into $output (bats 1.8)
-	run --separate-stderr "$LOADER" --cgroup "$cg" "${NET_DENY_ARGS[@]}"
-	[[ $status -eq 0 && -z $stderr ]] ||
-		{ echo "loader: status $status, stderr '$stderr'" >&2; return 1; }
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"deny\":$deny,\"allow\":$allow,\"programs\":["* &&
-		$output =~ \"programs\":\[$ids\]\}$ ]] ||
-		{ echo "loader: unexpected reply '$output'" >&2; return 1; }
-	PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
-	[[ $(our_programs "$cg") -eq 6 ]] ||
-		{ echo "loader: $(our_programs "$cg") of our programs on $cg, not 6" >&2; return 1; }
 }

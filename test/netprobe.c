@@ -49,12 +49,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sock.h"
+
 /* How long a probe waits for its echo. Only an expected "timeout" waits it
  * out: long enough that a loaded machine still answers in time. */
 #define WAIT_MS 5000
 #define MAX_CLIENTS 64
 
-enum { OUT_OK, OUT_TIMEOUT = -1, OUT_FALLBACK = -2 };
+enum { OUT_OK, OUT_TIMEOUT = SOCK_TIMEOUT, OUT_FALLBACK = -2 };
 enum {
 	EXIT_REFUSED = 2,
 	EXIT_TIMEOUT = 3,
@@ -66,86 +68,11 @@ enum {
 static const char payload[] = "netprobe echo\n";
 #define PAYLOAD_LEN (sizeof(payload) - 1)
 
-struct target {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	int family;
-};
-
 static const char usage[] =
 	"usage: netprobe serve PORT (MPTCP on PORT+1)\n"
 	"       netprobe tcp|tfo|mptcp|udp-sendto|udp-connect ADDR PORT\n"
 	"       netprobe raw-icmp|ping-icmp ADDR [PORT]\n"
 	"       netprobe hold|late|threads ADDR PORT\n";
-
-/* The errno of the call that just failed, never 0 (which would mean ok). */
-static int failure(void)
-{
-	return errno ? errno : EIO;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 0 when fd is ready for events before the deadline, else OUT_TIMEOUT. */
-static int wait_for(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return OUT_TIMEOUT;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return failure();
-	}
-}
-
-static int parse_port(const char *text, unsigned int *port)
-{
-	char *end;
-	unsigned long value;
-
-	if (text[0] < '1' || text[0] > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > 65535)
-		return -1;
-	*port = (unsigned int)value;
-	return 0;
-}
-
-static int parse_target(const char *text, unsigned int port, struct target *t)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&t->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&t->addr;
-
-	memset(t, 0, sizeof(*t));
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		t->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		t->len = sizeof(*sin6);
-	} else {
-		return -1;
-	}
-	t->family = t->addr.ss_family;
-	return 0;
-}
 
 /* An AF_INET6 socket that also reaches IPv4-mapped addresses. */
 static int open_socket(int family, int type, int protocol)
@@ -213,7 +140,7 @@ static int finish_connect(int fd, long long deadline)
 
 /* tcp, tfo and mptcp, on the socket *fdp or, if that is -1, on a new one;
  * on success *fdp holds the connected socket, else it is closed. */
-static int stream_connect(const struct target *t, int protocol, int fastopen,
+static int stream_connect(const struct endpoint *t, int protocol, int fastopen,
 			  long long deadline, size_t *sent, int *fdp)
 {
 	const struct sockaddr *to = (const struct sockaddr *)&t->addr;
@@ -257,7 +184,7 @@ static int is_mptcp(int fd)
 	return getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &info, &len) == 0;
 }
 
-static int stream_probe(const struct target *t, int protocol, int fastopen,
+static int stream_probe(const struct endpoint *t, int protocol, int fastopen,
 			long long deadline)
 {
 	size_t sent;
@@ -273,7 +200,7 @@ static int stream_probe(const struct target *t, int protocol, int fastopen,
 	return rc;
 }
 
-static int udp_probe(const struct target *t, int use_connect,
+static int udp_probe(const struct endpoint *t, int use_connect,
 		     long long deadline)
 {
 	int fd =
@@ -338,7 +265,7 @@ static int is_reply(const uint8_t *buf, size_t len, int family, int raw,
 }
 
 /* raw: SOCK_RAW (needs CAP_NET_RAW); else a ping socket (SOCK_DGRAM). */
-static int icmp_probe(const struct target *t, int raw, long long deadline)
+static int icmp_probe(const struct endpoint *t, int raw, long long deadline)
 {
 	int protocol = t->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 	int fd = open_socket(t->family,
@@ -411,7 +338,7 @@ static int report(int outcome, long long start)
 }
 
 /* Connect now, deliver later: for connections that predate the filter. */
-static int hold(const struct target *t)
+static int hold(const struct endpoint *t)
 {
 	long long start = now_ms();
 	char line[64];
@@ -433,7 +360,7 @@ static int hold(const struct target *t)
 
 /* Create the socket now, connect and deliver later: for a socket made
  * outside the filtered cgroup and used inside it. */
-static int late(const struct target *t)
+static int late(const struct endpoint *t)
 {
 	long long start;
 	char line[64];
@@ -458,7 +385,7 @@ static int late(const struct target *t)
 
 /* One thread of "threads": its id, then a tcp probe when told to. */
 struct prober {
-	const struct target *t;
+	const struct endpoint *t;
 	pthread_t thread;
 	sem_t ready, go;
 	pid_t tid;
@@ -481,7 +408,7 @@ static void *run_prober(void *arg)
 
 /* Threads of one process, which the test places in different cgroups
  * (cgroup.threads) before they make their sockets. */
-static int threads(const struct target *t)
+static int threads(const struct endpoint *t)
 {
 	struct prober probers[2];
 	long long start;
@@ -634,7 +561,7 @@ static const char *const mode_names[MODES] = {
 	[THREADS] = "threads",
 };
 
-static int probe(enum mode mode, const struct target *t)
+static int probe(enum mode mode, const struct endpoint *t)
 {
 	long long start = now_ms(), deadline = start + WAIT_MS;
 
@@ -667,7 +594,7 @@ int main(int argc, char **argv)
 {
 	unsigned int port = 0;
 	enum mode mode = MODES;
-	struct target t;
+	struct endpoint t;
 	int icmp;
 
 	if (argc == 3 && strcmp(argv[1], "serve") == 0 &&
@@ -680,7 +607,7 @@ int main(int argc, char **argv)
 	icmp = mode == RAW_ICMP || mode == PING_ICMP;
 	if (mode == MODES || (argc == 3 && !icmp) ||
 	    (argc == 4 && parse_port(argv[3], &port) < 0) ||
-	    parse_target(argv[2], port, &t) < 0) {
+	    endpoint_from(argv[2], port, &t) < 0) {
 		(void)fputs(usage, stderr);
 		return EXIT_USAGE;
 	}

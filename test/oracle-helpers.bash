@@ -1,6 +1,5 @@
-# For test/oracle.bats and test/verdict.bats: load after helpers
-# (`load helpers`, `load oracle-helpers`); cleanup_made in teardown() removes
-# what is made here.
+# For test/oracle.bats and test/verdict.bats: source after helpers.bash (see
+# there); cleanup_made in teardown() removes what is made here.
 #
 # The namespace made here has only lo, and every IPv4 and IPv6 address is
 # local in it (a "local" route for 0.0.0.0/0 and ::/0 on lo), so a test can
@@ -14,9 +13,6 @@
 
 ORACLE_DIR="$BATS_TEST_DIRNAME"
 NETPROBE="$TEST_BIN/netprobe"
-# The python3 scripts/install-deps installs; a version manager's shim on
-# PATH would cost half a second per probe.
-PYTHON="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 
 require_python() {
 	[[ -n $PYTHON ]] || { cannot_run "python3 is not installed"; return; }
@@ -39,14 +35,7 @@ anyip_netns() {
 }
 
 # in_ns CMD...: CMD in the test's namespace, in the caller's cgroup.
-in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
-
-# jail CG CMD...: CMD in cgroup CG and in the test's namespace.
-jail() {
-	local cg="$1"
-	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$NS" "$@")
-}
+in_ns() { jailed - "$NS" "$@"; }
 
 # serve PORT: netprobe's echo servers (TCP with Fast Open and UDP on PORT,
 # MPTCP on PORT+1) in the namespace, outside every filtered cgroup.
@@ -54,32 +43,10 @@ serve() {
 	local log="$BATS_TEST_TMPDIR/serve-$1.log"
 
 	[[ -x "$NETPROBE" ]] || { cannot_run "netprobe not built (make test-helpers)"; return; }
-	# not through in_ns: $! must be the server itself (nsenter execs it)
-	nsenter --net="/run/netns/$NS" "$NETPROBE" serve "$1" >"$log" 2>&1 3>&- &
-	remember_pid $!
+	jailed_bg - "$NS" /dev/null "$log" "$NETPROBE" serve "$1"
 	eventually grep -q '^ready' "$log" || { cat "$log" >&2; return 1; }
 	if [[ $HAVE_MPTCP -eq 1 ]] && ! grep -q " mptcp $(($1 + 1))\$" "$log"; then
 		echo "MPTCP is enabled but its echo server on $(($1 + 1)) did not start" >&2
 		return 1
 	fi
-}
-
-# attach CG RULE-ARGS...: the loader attaches the rules to CG; its reply
-# must carry the counts the reference model gives and six program ids, and
-# six of ours must be in force on CG.
-attach() {
-	local cg="$1" counts
-	shift
-	counts="$("$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1])
-import reference_verdict as m
-c = m.counts(m.rules_from_argv(sys.argv[2:]))
-print("\"ipv4\":%(ipv4)d,\"ipv6\":%(ipv6)d,\"deny\":%(deny)d,\"allow\":%(allow)d" % c)' \
-		"$ORACLE_DIR" "$@")" || return 1
-	run_capture "$LOADER" --cgroup "$cg" "$@"
-	[[ $status -eq 0 && -z $stderr ]] ||
-		{ echo "loader $*: status $status, stderr '$stderr'" >&2; return 1; }
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",$counts,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]] ||
-		{ echo "loader $*: reply '$output', expected counts $counts and 6 ids" >&2; return 1; }
-	[[ $(our_programs "$cg") -eq 6 ]] ||
-		{ echo "$(our_programs "$cg") of our programs on $cg, not 6" >&2; return 1; }
 }

@@ -8,8 +8,10 @@
 # read (IPv6 hop-by-hop header, IPv4 later fragment); see test/oracle.py.
 # ORACLE_SEED=N reruns one seed; the seed is printed with every run.
 
-load helpers
-load oracle-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=oracle-helpers.bash
+source "$BATS_TEST_DIRNAME/oracle-helpers.bash"
 
 setup() {
 	require_privileged

@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sock.h"
+
 #define WAIT_MS 3000
 #define CAPTURE_MS 30000LL
 #define MAX_CLIENTS 256
@@ -73,15 +75,9 @@ enum {
 	EXIT_ERROR = 4,
 	EXIT_USAGE = 64,
 };
-enum { OUT_TIMEOUT = -1, OUT_HELD = -2 };
+enum { OUT_TIMEOUT = SOCK_TIMEOUT, OUT_HELD = -2 };
 
 static const char greeting[] = "hello\n";
-
-struct endpoint {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	int family;
-};
 
 static const char usage[] = "usage: peer listen ADDR PORT\n"
 			    "       peer talk SRC SPORT DST PORT\n"
@@ -97,38 +93,6 @@ static void flush(void)
 {
 	if (fflush(stdout) == EOF)
 		exit(EXIT_ERROR);
-}
-
-static int failure(void)
-{
-	return errno ? errno : EIO;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* 0 once fd is ready for events, OUT_TIMEOUT at the deadline, or an errno. */
-static int wait_for(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return OUT_TIMEOUT;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return failure();
-	}
 }
 
 /* Print an outcome line (with a prefix, e.g. "failed at 3: ") and return
@@ -153,49 +117,16 @@ static int report(const char *prefix, int outcome)
 	}
 }
 
-static int parse_port(const char *text, unsigned int *port, int zero_ok)
-{
-	char *end;
-	unsigned long value;
-
-	if (zero_ok && strcmp(text, "0") == 0) {
-		*port = 0;
-		return 0;
-	}
-	if (text[0] < '1' || text[0] > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > 65535)
-		return -1;
-	*port = (unsigned int)value;
-	return 0;
-}
-
-/* ADDR and PORT (0 allowed); "::" is any address of both families. */
+/* ADDR and PORT (0 allowed: any port); "::" is any address of both
+ * families. */
 static int parse_endpoint(const char *text, const char *port_text,
 			  struct endpoint *e)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&e->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&e->addr;
-	unsigned int port;
+	unsigned int port = 0;
 
-	memset(e, 0, sizeof(*e));
-	if (parse_port(port_text, &port, 1) < 0)
+	if (strcmp(port_text, "0") != 0 && parse_port(port_text, &port) < 0)
 		return -1;
-	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		e->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		e->len = sizeof(*sin6);
-	} else {
-		return -1;
-	}
-	e->family = e->addr.ss_family;
-	return 0;
+	return endpoint_from(text, port, e);
 }
 
 static unsigned int endpoint_port(const struct endpoint *e)
@@ -699,7 +630,7 @@ int main(int argc, char **argv)
 	    !parse_endpoint(argv[4], "0", &b) && a.family == b.family)
 		return reroute(&a, &b);
 	if (argc == 4 && strcmp(mode, "capture") == 0 &&
-	    !parse_port(argv[2], &port, 0))
+	    !parse_port(argv[2], &port))
 		return capture(port, argv[3]);
 	(void)fputs(usage, stderr);
 	return EXIT_USAGE;

@@ -40,7 +40,8 @@
 # systemd (DESIGN.md section 8); here only the policy's pasta rules are.
 
 # shellcheck disable=SC2154 # run_loader and run_capture (helpers.bash) set stderr
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 IMAGE=localhost/jt-busybox
 INET=198.51.100.2
@@ -57,7 +58,7 @@ world() {
 		nsenter --mount="$WORLD/ns/mnt" --net="/run/netns/$HOST_NS" "$@"
 }
 pod() { world podman "$@"; }
-inet() { nsenter --net="/run/netns/$INET_NS" "$@"; }
+inet() { jailed - "$INET_NS" "$@"; }
 
 # Every cgroup mount point, v1 and v2: podman's --cgroup-parent makes the
 # parent in each hierarchy on a hybrid host.
@@ -269,11 +270,8 @@ jail() {
 	mapfile -t argv <<<"$policy"
 	[[ ${argv[0]} == --cgroup && ${argv[1]} == "$CG2$PARENT" ]]
 	mkdir "${argv[1]}"
-	run_loader "${argv[@]}"
-	[[ $status -eq 0 ]] || { echo "loader: $stderr" >&2; return 1; }
-	[[ $(jq -r .success <<<"$output") == true ]]
-	[[ $(jq '.deny + .allow' <<<"$output") -eq $(((${#argv[@]} - 2) / 2)) ]]
-	programs=$(jq -r '.programs[]' <<<"$output")
+	load_filter "${argv[1]}" "${argv[@]:2}"
+	programs=$(printf '%s\n' "${PROGRAM_IDS[@]}")
 	guide=(--cgroup-parent="$PARENT" --cap-drop=NET_RAW --security-opt "seccomp=$BATS_TEST_TMPDIR/seccomp.json")
 }
 
@@ -647,8 +645,10 @@ net_raw() {
 	mapfile -t argv <<<"$policy"
 	[[ " ${argv[*]} " == *" --allow 10.0.2.100 "* && ${argv[-1]} == "$HOST:8000/tcp" ]]
 	# As through sudo: SUDO_UID names the caller, who must own the cgroup.
-	run_capture env SUDO_UID="$uid" "$LOADER" --cgroup "$delegated/box" "${argv[@]}"
-	[[ $status -eq 0 && $(jq -r .success <<<"$output") == true ]]
+	LOADER_VIA=(env SUDO_UID="$uid")
+	run_loader --cgroup "$delegated/box" "${argv[@]}"
+	# shellcheck disable=SC2046 # four numbers, split on purpose
+	assert_reply "$delegated/box" $(reply_counts "${argv[@]}")
 	guide=(--network slirp4netns --cap-drop=NET_RAW --security-opt "seccomp=$home/seccomp.json")
 	# shellcheck disable=SC2016 # expanded by that sh
 	run as_user sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$delegated/box" \

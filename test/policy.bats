@@ -6,7 +6,8 @@
 # argv is exact. What that argv does to real traffic is hostfence.bats; in
 # real containers, podman.bats.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 POLICY="$PROJECT_ROOT/scripts/jail-ai-policy"
 
@@ -33,6 +34,7 @@ teardown() {
 
 # policy ARG...: the script in the test's host, with the test's resolv.conf.
 policy() {
+	# shellcheck disable=SC2016 # the inner sh's positional parameters
 	unshare --mount --propagation private sh -c \
 		'mount --bind "$0" /etc/resolv.conf && ns=$1 && shift && exec nsenter --net="$ns" "$@"' \
 		"$BATS_TEST_TMPDIR/resolv.conf" "/run/netns/$NS" "$POLICY" "$@"
@@ -60,8 +62,8 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	# fe80:: address, since link-local is denied whole.
 	# The loader takes the argv as it is: every rule counted.
 	made CG make_cgroup
-	run_loader --cgroup "$CG" "${argv[@]}"
-	[[ $status -eq 0 && $(jq '.deny, .allow' <<<"$output" | paste -sd' ') == "23 1" ]]
+	load_filter "$CG" "${argv[@]}"
+	[[ $(jq '.deny, .allow' <<<"$output" | paste -sd' ') == "23 1" ]]
 }
 
 @test "an --allow of exactly a denied prefix replaces that deny; a broader one leaves the host's addresses and metadata denied" {

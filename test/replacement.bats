@@ -8,7 +8,8 @@
 # network namespace made here, to documentation addresses on its lo, counted
 # by sinks that run in the namespace but outside the filtered cgroup.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 PORT=9000
 ONE_EACH='{"cgroup_inet4_connect":1,"cgroup_inet6_connect":1,"cgroup_inet_egress":1,"cgroup_sock_ops":1,"cgroup_udp4_sendmsg":1,"cgroup_udp6_sendmsg":1}'
@@ -24,18 +25,6 @@ setup() {
 teardown() {
 	[[ -z ${PAUSED:-} ]] || kill -CONT "$PAUSED" 2>/dev/null
 	cleanup_made
-}
-
-# load_ok CG ARGS...: run the loader on CG, insist on success; $ids then
-# holds the JSON array of the six program ids it reported.
-load_ok() {
-	local cg="$1"
-	shift
-	run_capture "$LOADER" --cgroup "$cg" "$@"
-	[[ $status -eq 0 && -z "$stderr" ]] ||
-		{ echo "loader $*: exit $status: $stderr"; return 1; }
-	ids="$(jq -c .programs <<<"$output")"
-	[[ "$ids" =~ ^\[[0-9]+(,[0-9]+){5}\]$ ]] || { echo "reply: $output"; return 1; }
 }
 
 # All programs attached directly to cgroup $1, in kernel order per hook.
@@ -73,32 +62,21 @@ net_up() {
 	done
 }
 
-# jailed CG CMD...: CMD inside cgroup CG and the namespace $ns.
-jailed() {
-	local cg="$1"
-	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@")
-}
-
-# jailed_bg CG NAME CMD...: jailed in the background, output to file NAME;
-# its PID in file NAME.pid.
-jailed_bg() {
+# in_bg CG NAME CMD...: CMD jailed in cgroup CG (or "-": outside every
+# filtered cgroup) and the namespace $ns, in the background, output to file
+# NAME; its PID in file NAME.pid (for stop).
+in_bg() {
 	local cg="$1" out="$BATS_TEST_TMPDIR/$2"
 	shift 2
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@") \
-		</dev/null >"$out" 2>&1 3>&- &
-	remember_pid $!
-	echo $! >"$out.pid"
+	jailed_bg "$cg" "$ns" /dev/null "$out" "$@"
+	echo "$JAILED_PID" >"$out.pid"
 }
 
 # start_sink NAME ADDR: count datagrams to ADDR:PORT in $ns, outside any
 # filtered cgroup.
 start_sink() {
 	local out="$BATS_TEST_TMPDIR/sink-$1"
-	nsenter --net="/run/netns/$ns" "$TEST_BIN/udpsink" "$2" "$PORT" \
-		</dev/null >"$out" 2>&1 3>&- &
-	remember_pid $!
-	echo $! >"$out.pid"
+	in_bg - "sink-$1" "$TEST_BIN/udpsink" "$2" "$PORT"
 	eventually grep -qsx ready "$out" || { cat "$out"; return 1; }
 }
 
@@ -116,7 +94,7 @@ stop() {
 
 # send CG ADDR: one datagram from CG to ADDR:PORT; 0 sent, 77 EPERM.
 send() {
-	run_capture jailed "$1" "$TEST_BIN/udpflood" send "$2" "$PORT"
+	run_capture jailed "$1" "$ns" "$TEST_BIN/udpflood" send "$2" "$PORT"
 }
 
 refused() {
@@ -138,13 +116,13 @@ not_loaded() {
 	local cg i first id
 	made cg make_cgroup
 	for ((i = 1; i <= 100; i++)); do
-		load_ok "$cg" --deny "192.0.2.$i" --deny "2001:db8::$i" || {
+		load_filter "$cg" --deny "192.0.2.$i" --deny "2001:db8::$i" || {
 			echo "run $i failed"
 			return 1
 		}
-		[[ $i -gt 1 ]] || first="$ids"
+		[[ $i -gt 1 ]] || first="$PROGRAM_IDS_JSON"
 	done
-	assert_in_force "$cg" "$ids"
+	assert_in_force "$cg" "$PROGRAM_IDS_JSON"
 	[[ "$(attached "$cg" | jq length)" -eq 6 ]]
 	# What was replaced is released, not left loaded somewhere.
 	for id in $(jq '.[]' <<<"$first"); do
@@ -161,14 +139,14 @@ not_loaded() {
 	start_sink a6 2001:db8::1
 	start_sink b6 2001:db8::2
 
-	load_ok "$cg" --deny 192.0.2.1 --deny 2001:db8::1
+	load_filter "$cg" --deny 192.0.2.1 --deny 2001:db8::1
 	refused "$cg" 192.0.2.1
 	refused "$cg" 2001:db8::1
 	delivered "$cg" 192.0.2.2
 	delivered "$cg" 2001:db8::2
 
-	load_ok "$cg" --deny 192.0.2.2 --deny 2001:db8::2
-	assert_in_force "$cg" "$ids"
+	load_filter "$cg" --deny 192.0.2.2 --deny 2001:db8::2
+	assert_in_force "$cg" "$PROGRAM_IDS_JSON"
 	delivered "$cg" 192.0.2.1
 	delivered "$cg" 2001:db8::1
 	refused "$cg" 192.0.2.2
@@ -193,27 +171,29 @@ flood_through_replacements() {
 
 	if [[ $mode == cflood ]]; then
 		# Connected before there is any filter: only egress can stop it.
-		jailed_bg "$cg" flood "$TEST_BIN/udpflood" cflood "$denied" "$PORT"
+		in_bg "$cg" flood "$TEST_BIN/udpflood" cflood "$denied" "$PORT"
 		eventually grep -qsx connected "$BATS_TEST_TMPDIR/flood"
-		load_ok "$cg" "${deny[@]}"
+		load_filter "$cg" "${deny[@]}"
 		kill -USR1 "$(<"$BATS_TEST_TMPDIR/flood.pid")"
 	else
-		load_ok "$cg" "${deny[@]}"
-		jailed_bg "$cg" flood "$TEST_BIN/udpflood" flood "$denied" "$PORT"
+		load_filter "$cg" "${deny[@]}"
+		in_bg "$cg" flood "$TEST_BIN/udpflood" flood "$denied" "$PORT"
 	fi
 	eventually grep -qsx ready "$BATS_TEST_TMPDIR/flood" ||
 		{ cat "$BATS_TEST_TMPDIR/flood"; return 1; }
 
 	for ((i = 1; i <= 200; i++)); do
-		load_ok "$cg" "${deny[@]}" --deny "203.0.113.$((i % 250 + 1))" ||
+		load_filter "$cg" "${deny[@]}" --deny "203.0.113.$((i % 250 + 1))" ||
 			{ echo "replacement $i failed"; return 1; }
 		[[ $i -ne 100 ]] || delivered "$cg" "$allowed"
 	done
-	assert_in_force "$cg" "$ids"
+	assert_in_force "$cg" "$PROGRAM_IDS_JSON"
 
 	stop flood
-	[[ "$result" =~ ^sent\ 0\ eperm\ ([0-9]+)\ other\ 0$ ]] && ((BASH_REMATCH[1] > 0)) ||
-		{ echo "flood: $result"; return 1; }
+	if [[ ! "$result" =~ ^sent\ 0\ eperm\ ([0-9]+)\ other\ 0$ ]] || ((BASH_REMATCH[1] == 0)); then
+		echo "flood: $result"
+		return 1
+	fi
 	stop sink-denied
 	[[ "$result" == "received 0" ]] || { echo "denied sink: $result"; return 1; }
 	stop sink-allowed
@@ -228,10 +208,19 @@ flood_through_replacements() {
 	flood_through_replacements cflood 2001:db8::66 2001:db8::7
 }
 
+# has_open PID FILE: process PID holds a descriptor to FILE.
+has_open() {
+	local fd
+	for fd in "/proc/$1/fd/"*; do
+		[[ $fd -ef $2 ]] && return 0
+	done
+	return 1
+}
+
 # race CG ROUND: two loaders released at the same moment on CG, with
 # different lists; both must succeed and one whole filter must be in force.
 race() {
-	local cg="$1" round="$2" fifo="$BATS_TEST_TMPDIR/go" fd a b status_a status_b now
+	local cg="$1" round="$2" fifo="$BATS_TEST_TMPDIR/go" fd a b status_a status_b now a_ids b_ids
 	local out="$BATS_TEST_TMPDIR/race"
 	rm -f "$fifo"
 	mkfifo "$fifo"
@@ -242,7 +231,9 @@ race() {
 	(read -r _ <"$fifo" && exec "$LOADER" --cgroup "$cg" --deny "198.51.100.$round" \
 		--deny "2001:db8::$round") >"$out-b" 2>"$out-b.err" 3>&- &
 	b=$!
-	sleep 0.05
+	# both waiting at the fifo, so that one write releases them together
+	eventually has_open "$a" "$fifo"
+	eventually has_open "$b" "$fifo"
 	printf 'go\ngo\n' >&"$fd"
 	status_a=0 status_b=0
 	wait "$a" || status_a=$?
@@ -252,13 +243,17 @@ race() {
 		echo "round $round: exits $status_a and $status_b: $(cat "$out-a.err" "$out-b.err")"
 		return 1
 	}
+	is_reply "$out-a" "$cg" 1 0 || return 1
+	a_ids="$PROGRAM_IDS_JSON"
+	is_reply "$out-b" "$cg" 1 1 || return 1
+	b_ids="$PROGRAM_IDS_JSON"
 	now="$(in_force "$cg")"
-	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
-		[[ "$now" == "$(jq -c .programs "$out-a")" || "$now" == "$(jq -c .programs "$out-b")" ]] || {
+	if [[ "$(ours_per_hook "$cg")" != "$ONE_EACH" ]] ||
+		[[ "$now" != "$a_ids" && "$now" != "$b_ids" ]]; then
 		echo "round $round: in force $now; a $(cat "$out-a") b $(cat "$out-b")"
 		attached "$cg"
 		return 1
-	}
+	fi
 }
 
 @test "two loaders started at once on one cgroup converge on one filter, both succeed" {
@@ -288,10 +283,10 @@ race() {
 # not a mix. The run stays paused until the test resumes it, however long
 # the second run takes on a loaded machine: no timing is involved.
 overtaken() {
-	local after="$1" cg n before a status_a a_ids now trace="$BATS_TEST_TMPDIR/trace"
+	local after="$1" cg n before a status_a a_ids other_ids now trace="$BATS_TEST_TMPDIR/trace"
 	command -v strace >/dev/null || { cannot_run "needs strace"; return; }
 	made cg make_cgroup
-	load_ok "$cg" --deny 192.0.2.9
+	load_filter "$cg" --deny 192.0.2.9
 	# Where this run's second match of AFTER falls among its bpf() calls;
 	# the next run, on a cgroup in the same state, makes the same calls.
 	strace -o "$trace" -e trace=bpf "$LOADER" --cgroup "$cg" --deny 192.0.2.9 >/dev/null
@@ -308,18 +303,22 @@ overtaken() {
 		{ echo "the run under strace never stopped:"; cat "$trace.a"; return 1; }
 	# Paused where the first hook no longer carries the previous program.
 	first_replaced "$cg" "$before"
-	load_ok "$cg" --deny 198.51.100.1
+	load_filter "$cg" --deny 198.51.100.1
 	kill -CONT "$PAUSED"
 	PAUSED=
 	status_a=0
 	wait "$a" || status_a=$?
 	[[ $status_a -eq 0 && ! -s "$BATS_TEST_TMPDIR/a.err" ]] ||
 		{ echo "overtaken run: exit $status_a: $(cat "$BATS_TEST_TMPDIR/a.err")"; return 1; }
-	a_ids="$(jq -c .programs "$BATS_TEST_TMPDIR/a")"
+	other_ids="$PROGRAM_IDS_JSON"
+	is_reply "$BATS_TEST_TMPDIR/a" "$cg" 1 0
+	a_ids="$PROGRAM_IDS_JSON"
 	now="$(in_force "$cg")"
-	[[ "$(ours_per_hook "$cg")" == "$ONE_EACH" ]] &&
-		[[ "$now" == "$a_ids" || "$now" == "$ids" ]] ||
-		{ echo "in force $now; overtaken run $a_ids, other run $ids"; return 1; }
+	if [[ "$(ours_per_hook "$cg")" != "$ONE_EACH" ]] ||
+		[[ "$now" != "$a_ids" && "$now" != "$other_ids" ]]; then
+		echo "in force $now; overtaken run $a_ids, other run $other_ids"
+		return 1
+	fi
 }
 
 # stopped_below PID TRACE: the child of PID (the loader under strace, whose
@@ -349,16 +348,16 @@ first_replaced() {
 	# Others before ours on two hooks, after ours on two (one shared).
 	"$TEST_BIN/fillhook" "$cg" egress 1 jt_before >/dev/null
 	"$TEST_BIN/fillhook" "$cg" connect4 2 jt_before >/dev/null
-	load_ok "$cg" --deny 192.0.2.1
+	load_filter "$cg" --deny 192.0.2.1
 	"$TEST_BIN/fillhook" "$cg" egress 1 jt_after >/dev/null
 	"$TEST_BIN/fillhook" "$cg" sendmsg6 1 jt_after >/dev/null
 	others="$(attached "$cg" | jq -c 'map(select(.name | startswith("jailai_") | not))')"
 	[[ "$(jq length <<<"$others")" -eq 5 ]]
 
 	for ((i = 2; i <= 6; i++)); do
-		load_ok "$cg" --deny "192.0.2.$i" --deny 2001:db8::1
+		load_filter "$cg" --deny "192.0.2.$i" --deny 2001:db8::1
 	done
-	assert_in_force "$cg" "$ids"
+	assert_in_force "$cg" "$PROGRAM_IDS_JSON"
 	[[ "$(attached "$cg" | jq -c 'map(select(.name | startswith("jailai_") | not))')" == "$others" ]]
 	[[ "$(attached "$cg" | jq length)" -eq 11 ]]
 }

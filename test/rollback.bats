@@ -8,8 +8,13 @@
 # fails with E2BIG, or attaches one program without BPF_F_ALLOW_MULTI to the
 # cgroup or its parent, so our attach there fails with EPERM, after the hooks
 # before it were attached (or swapped), and those must be undone.
+#
+# ShellCheck: bats runs each @test in a subshell of its own, and the helpers
+# below read the status and output that the test calling them set with run:
+# shellcheck disable=SC2030,SC2031 # not values lost in a subshell
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 ME="jail-ai-ebpf-loader"
 PORT=9000
@@ -26,40 +31,20 @@ teardown() {
 	cleanup_made
 }
 
-# Everything attached directly to cgroup $1, hook by hook in kernel order.
-snapshot() {
-	bpftool -j cgroup show "$1" | jq -cs 'add // []'
-}
-
 # fill CG HOOK: attach other programs to HOOK of CG until the kernel's limit.
 fill() {
 	run_capture "$TEST_BIN/fillhook" "$1" "$2" full
 	[[ $status -eq 0 ]] || { echo "fillhook: $stderr"; return 1; }
-	[[ "$(jq --arg t "$3" '[.[] | select(.attach_type == $t)] | length' <<<"$(snapshot "$1")")" -eq 64 ]] ||
-		{ echo "$2 of $1 does not carry 64 programs: $(snapshot "$1")"; return 1; }
+	[[ "$(jq --arg t "$3" '[.[] | select(.attach_type == $t)] | length' <<<"$(cgroup_snapshot "$1")")" -eq 64 ]] ||
+		{ echo "$2 of $1 does not carry 64 programs: $(cgroup_snapshot "$1")"; return 1; }
 }
 
-# The failed run: its exit code, exactly its message, nothing on stdout,
-# and the cgroup exactly as the snapshot $3 taken before.
+# The failed run: exit 71, exactly its message naming HOOK $2, nothing on
+# stdout, and cgroup $1 exactly as the snapshot $3 taken before.
 assert_rolled_back() {
-	assert_left_as_before "$1" "$3" 71 \
-		"$ME: attaching to the $2 hook: Argument list too long; the cgroup is left as it was"
-}
-
-# assert_left_as_before CG BEFORE CODE MESSAGE: the run exited CODE with
-# exactly MESSAGE, printed nothing on stdout, and CG is exactly as the
-# snapshot BEFORE.
-assert_left_as_before() {
-	local cg="$1" before="$2" after
-	[[ $status -eq $3 ]] || { echo "exit $status: $stderr"; return 1; }
-	[[ "$stderr" == "$4" ]] || { echo "stderr: $stderr"; return 1; }
-	[[ -z "$output" ]] || { echo "stdout: $output"; return 1; }
-	after="$(snapshot "$cg")"
-	[[ "$after" == "$before" ]] || {
-		echo "before: $before"
-		echo "after:  $after"
-		return 1
-	}
+	assert_refused 71 \
+		"$ME: attaching to the $2 hook: Argument list too long; the cgroup is left as it was" \
+		"$1" "$3"
 }
 
 # A failure on HOOK (attach type TYPE) of a cgroup with no filter of ours.
@@ -67,8 +52,8 @@ fails_on_fresh_cgroup() {
 	local hook="$1" type="$2" cg before
 	made cg make_cgroup
 	fill "$cg" "$hook" "$type"
-	before="$(snapshot "$cg")"
-	run_capture "$LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
+	before="$(cgroup_snapshot "$cg")"
+	run_loader --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
 	assert_rolled_back "$cg" "$hook" "$before"
 	[[ "$(in_force "$cg")" == "[null,null,null,null,null,null]" ]]
 }
@@ -112,14 +97,14 @@ held_exclusively() {
 	run_capture "$TEST_BIN/fillhook" "$holder" "$hook" exclusive
 	[[ $status -eq 0 ]] || { echo "fillhook: $stderr"; return 1; }
 	[[ "$(jq --arg t "$type" '[.[] | select(.attach_type == $t and .name == "jt_other")] | length' \
-		<<<"$(snapshot "$holder")")" -eq 1 ]] || { echo "not held: $(snapshot "$holder")"; return 1; }
-	before_parent="$(snapshot "$parent")"
-	before="$(snapshot "$cg")"
+		<<<"$(cgroup_snapshot "$holder")")" -eq 1 ]] || { echo "not held: $(cgroup_snapshot "$holder")"; return 1; }
+	before_parent="$(cgroup_snapshot "$parent")"
+	before="$(cgroup_snapshot "$cg")"
 
-	run_capture "$LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
-	assert_left_as_before "$cg" "$before" 77 "$(exclusive_message "$hook")"
-	[[ "$(snapshot "$parent")" == "$before_parent" ]] ||
-		{ echo "parent changed: $(snapshot "$parent")"; return 1; }
+	run_loader --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
+	assert_refused 77 "$(exclusive_message "$hook")" "$cg" "$before"
+	[[ "$(cgroup_snapshot "$parent")" == "$before_parent" ]] ||
+		{ echo "parent changed: $(cgroup_snapshot "$parent")"; return 1; }
 	[[ "$(in_force "$cg")" == "[null,null,null,null,null,null]" ]]
 }
 
@@ -139,21 +124,14 @@ held_exclusively() {
 	held_exclusively parent egress cgroup_inet_egress
 }
 
-# jailed CG CMD...: CMD inside cgroup CG and the namespace $ns.
-jailed() {
-	local cg="$1"
-	shift
-	(echo "$BASHPID" >"$cg/cgroup.procs" && exec nsenter --net="/run/netns/$ns" "$@")
-}
-
 refused() {
-	run_capture jailed "$1" "$TEST_BIN/udpflood" send "$2" "$PORT"
+	run_capture jailed "$1" "$ns" "$TEST_BIN/udpflood" send "$2" "$PORT"
 	[[ $status -eq 77 && "$stderr" == "sendto: Operation not permitted" ]] ||
 		{ echo "to $2: exit $status: $stderr (expected EPERM)"; return 1; }
 }
 
 delivered() {
-	run_capture jailed "$1" "$TEST_BIN/udpflood" send "$2" "$PORT"
+	run_capture jailed "$1" "$ns" "$TEST_BIN/udpflood" send "$2" "$PORT"
 	[[ $status -eq 0 ]] || { echo "to $2: exit $status: $stderr (expected sent)"; return 1; }
 }
 
@@ -173,22 +151,19 @@ fails_over_previous_filter() {
 	ip -n "$ns" addr add 198.51.100.1/32 dev lo
 	ip -n "$ns" addr add 2001:db8::1/128 dev lo nodad
 	sink="$BATS_TEST_TMPDIR/sink"
-	nsenter --net="/run/netns/$ns" "$TEST_BIN/udpsink" 198.51.100.1 "$PORT" \
-		</dev/null >"$sink" 2>&1 3>&- &
-	sink_pid=$!
-	remember_pid "$sink_pid"
+	jailed_bg - "$ns" /dev/null "$sink" "$TEST_BIN/udpsink" 198.51.100.1 "$PORT"
+	sink_pid=$JAILED_PID
 	eventually grep -qsx ready "$sink"
 
-	run_capture "$LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::1
-	[[ $status -eq 0 ]] || { echo "first run: exit $status: $stderr"; return 1; }
+	load_filter "$cg" --deny 192.0.2.1 --deny 2001:db8::1
 	id="$(bpftool -j cgroup show "$cg" | jq --arg t "$type" '.[] | select(.attach_type == $t) | .id')"
 	bpftool cgroup detach "$cg" "$hook" id "$id"
 	fill "$cg" "$hook" "$type"
-	before="$(snapshot "$cg")"
+	before="$(cgroup_snapshot "$cg")"
 	previous="$(in_force "$cg")"
 	refused "$cg" 192.0.2.1
 
-	run_capture "$LOADER" --cgroup "$cg" --deny 198.51.100.1 --deny 2001:db8::2
+	run_loader --cgroup "$cg" --deny 198.51.100.1 --deny 2001:db8::2
 	assert_rolled_back "$cg" "$hook" "$before"
 	[[ "$(in_force "$cg")" == "$previous" ]]
 	refused "$cg" 192.0.2.1

@@ -11,8 +11,10 @@
 #    used from inside it, and neither is a process that joins the jail's
 #    network namespace from outside the cgroup.
 
-load helpers
-load net-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=net-helpers.bash
+source "$BATS_TEST_DIRNAME/net-helpers.bash"
 
 setup() {
 	require_privileged
@@ -24,20 +26,11 @@ teardown() {
 	cleanup_made
 }
 
-# load_rules CG RULE...: attach exactly these rules to CG.
-load_rules() {
-	local cg="$1"
-	shift
-	run --separate-stderr "$LOADER" --cgroup "$cg" "$@"
-	[[ $status -eq 0 && -z $stderr && $output == '{"success":true,'* ]] ||
-		{ echo "loader: status $status, stderr '$stderr'" >&2; return 1; }
-}
-
 @test "--deny ::/0 denies IPv6 only: IPv4-mapped destinations on IPv6 sockets still connect" {
 	local mode
 
-	load_rules "$CG" --deny ::/0
-	[[ $output == *'"ipv4":0,"ipv6":1,'* ]]
+	run_loader --cgroup "$CG" --deny ::/0
+	assert_reply "$CG" 0 1
 	for mode in tcp udp-sendto udp-connect; do
 		expect_refused "$CG" "$mode" "${DENIED_V6[@]}" "${ALLOWED_V6[@]}"
 		expect_echo "$CG" "$mode" "${DENIED_MAPPED[@]}" "${DENIED_V4[@]}"
@@ -47,8 +40,8 @@ load_rules() {
 @test "--deny ::ffff:0:0/96 is the IPv4 rule 0.0.0.0/0: every IPv4 and IPv4-mapped destination, no IPv6" {
 	local mode
 
-	load_rules "$CG" --deny ::ffff:0:0/96
-	[[ $output == *'"ipv4":1,"ipv6":0,'* ]]
+	run_loader --cgroup "$CG" --deny ::ffff:0:0/96
+	assert_reply "$CG" 1 0
 	for mode in tcp udp-sendto udp-connect; do
 		expect_refused "$CG" "$mode" "${DENIED_MAPPED[@]}" "${ALLOWED_MAPPED[@]}" \
 			"${DENIED_V4[@]}" "${ALLOWED_V4[@]}"
@@ -61,7 +54,7 @@ load_rules() {
 
 	expect_echo "$CG" ping-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 	expect_echo "$CG" raw-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	expect_refused "$CG" raw-icmp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 	expect_refused "$CG" ping-icmp "${DENIED_V4[@]}"
 	# sendto() succeeded (no EPERM, no other error) and no reply came
@@ -80,7 +73,7 @@ late_join() {
 
 	rm -f "$go"
 	mkfifo "$go"
-	jailed_bg "$1" "$go" "$out" "$NETPROBE" late "${DENIED_V4[0]}" "$NET_PORT"
+	jailed_bg "$1" "$NET_NS" "$go" "$out" "$NETPROBE" late "${DENIED_V4[0]}" "$NET_PORT"
 	exec {fd}>"$go" # returns once the prober has opened the fifo
 	eventually grep -qx created "$out" || { exec {fd}>&-; cat "$out" >&2; return 1; }
 	echo "$JAILED_PID" >"$2/cgroup.procs"
@@ -98,7 +91,7 @@ late_join() {
 	# siblings: a filter on CG itself would cover both
 	new_cgroup jail jail
 	new_cgroup outside outside
-	load_filter "$jail"
+	load_filter "$jail" "${NET_DENY_ARGS[@]}"
 	late_join "$outside" "$jail"
 	[[ $status -eq 0 && $output =~ ^ok\ in\ [0-9]+\ ms$ ]] ||
 		_probe_failed late "${DENIED_V4[0]}" "$outside then $jail" "ok (not filtered)"
@@ -111,7 +104,7 @@ late_join() {
 @test "a process that joins the jail's network namespace from outside the cgroup is not filtered" {
 	local addr
 
-	load_filter "$CG"
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
 	expect_refused "$CG" tcp "${DENIED_V4[@]}" "${DENIED_V6[@]}"
 	# nsenter from the test's own cgroup, not from CG
 	for addr in "${DENIED_V4[@]}" "${DENIED_V6[@]}"; do

@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sock.h"
+
 #ifndef AF_XDP
 #define AF_XDP 44
 #endif
@@ -517,28 +519,12 @@ static int parse_address(const char *text, struct sockaddr_storage *ss,
 	return 0;
 }
 
-/* Digits only, 1..65535, into network byte order. */
-static int parse_port(const char *text, in_port_t *port)
-{
-	unsigned long value;
-	char *end;
-
-	if (text[0] < '1' || text[0] > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > 65535)
-		return -1;
-	*port = htons((uint16_t)value);
-	return 0;
-}
-
 static int send_udp(const char *target, const char *port_text, const char *text)
 {
 	struct sockaddr_storage ss;
 	char name[128];
 	socklen_t len;
-	in_port_t port;
+	unsigned int port;
 	int fd, one = 1, err = 0;
 
 	if (parse_address(target, &ss, &len) < 0 ||
@@ -547,9 +533,9 @@ static int send_udp(const char *target, const char *port_text, const char *text)
 		return EXIT_USAGE;
 	}
 	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = port;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = port;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
@@ -646,7 +632,7 @@ static int listen_udp(int argc, char **argv)
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 				     .sin6_addr = IN6ADDR_ANY_INIT };
 	struct pollfd fds[2];
-	in_port_t port;
+	unsigned int port;
 	time_t until;
 	int one = 1, i;
 
@@ -654,8 +640,8 @@ static int listen_udp(int argc, char **argv)
 		(void)fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	sin.sin_port = port;
-	sin6.sin6_port = port;
+	sin.sin_port = htons((uint16_t)port);
+	sin6.sin6_port = htons((uint16_t)port);
 	fds[0].fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	fds[1].fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fds[0].fd < 0 || fds[1].fd < 0 ||

@@ -1,4 +1,4 @@
-# sudo-rs for the suites (load after helpers): Debian 13's binary, from the
+# sudo-rs for the suites (source after helpers.bash): Debian 13's binary, from the
 # cache that scripts/fetch-sudo-rs fills (install-deps runs it), installed for
 # one test setuid root under /opt/jt-PID-N-sudo-rs/ (with its visudo, which
 # may not run on this C library), and removed in teardown. sudo-rs reads

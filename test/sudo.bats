@@ -12,10 +12,16 @@
 # command to a file of the test (sudo-rs has no such setting: it logs to
 # syslog, which the test listens to). teardown removes all of it, also when
 # a test fails.
+#
+# ShellCheck: bats runs each @test in a subshell of its own, and the helpers
+# below read the status and output that the test calling them set with run:
+# shellcheck disable=SC2030,SC2031 # not values lost in a subshell
 
 bats_require_minimum_version 1.5.0
-load helpers
-load sudo-rs
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=sudo-rs.bash
+source "$BATS_TEST_DIRNAME/sudo-rs.bash"
 
 DROPIN_SOURCE="$PROJECT_ROOT/sudoers.d/jail-ai-ebpf-loader"
 DEFAULT_COMMAND=/usr/local/libexec/jail-ai-ebpf-loader
@@ -119,7 +125,7 @@ remove_sudo_fixture() {
 as() {
 	local user=$1
 	shift
-	run --separate-stderr runuser -u "$user" -- "$SUDO_PROG" -n "$@" </dev/null
+	run_capture runuser -u "$user" -- "$SUDO_PROG" -n "$@" </dev/null
 }
 
 # as_with VAR=VALUE USER ARGS...: the same, with VAR=VALUE in the caller's
@@ -127,14 +133,7 @@ as() {
 as_with() {
 	local setting=$1 user=$2
 	shift 2
-	run --separate-stderr runuser -u "$user" -- env "$setting" "$SUDO_PROG" -n "$@" </dev/null
-}
-
-# reply_programs: how many program ids the loader's JSON reply ($output) lists.
-reply_programs() {
-	local ids=${output##*\"programs\":[}
-	ids=${ids%%]*}
-	tr ',' '\n' <<<"$ids" | grep -c '^[0-9][0-9]*$'
+	run_capture runuser -u "$user" -- env "$setting" "$SUDO_PROG" -n "$@" </dev/null
 }
 
 # A cgroup of this test, owned by $1 (a user name or uid), named $2.
@@ -148,12 +147,8 @@ cgroup_owned_by() {
 # jailed_connect CGROUP NETNS ADDRESS: from a process in CGROUP and in NETNS,
 # a TCP connect to ADDRESS port 9; prints "connected" or bash's error.
 jailed_connect() {
-	(
-		echo "$BASHPID" >"$1/cgroup.procs"
-		# shellcheck disable=SC2016 # expanded by the inner bash
-		exec nsenter --net="/run/netns/$2" \
-			bash -c 'exec 3<>"/dev/tcp/$0/9" && echo connected' "$3"
-	) 2>&1
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	jailed "$1" "$2" bash -c 'exec 3<>"/dev/tcp/$0/9" && echo connected' "$3" 2>&1
 }
 
 # A network namespace with 192.0.2.1 and 192.0.2.2 on lo, nothing listening.
@@ -232,7 +227,7 @@ sudo_rs_member_lines() { sudo_rs_messages | grep -F " $MEMBER : " || true; }
 
 # A member filters a cgroup it owns, named $IMPL.
 member_filters() {
-	local cg ns attached
+	local cg ns
 	cg=$(cgroup_owned_by "$MEMBER" "$IMPL")
 	ns=$(make_netns_for "$IMPL")
 	# Before: nothing listens, so the kernel answers "refused", not EPERM.
@@ -240,11 +235,8 @@ member_filters() {
 	[[ $output == *"Connection refused"* ]]
 
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::/32
-	[[ $status -eq 0 ]]
-	[[ -z $stderr ]] # no complaint from sudo or sudo-rs either
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":1,\"ipv6\":1,(\"deny\":2,\"allow\":0,)?\"programs\":\[[0-9]+(,[0-9]+){4,}\]\}$ ]]
-	attached=$(reply_programs)
-	[[ $(our_programs "$cg") -eq $attached ]]
+	assert_reply "$cg" 1 1 # and no complaint from sudo or sudo-rs either
+	[[ $(our_programs "$cg") -eq 6 ]]
 
 	run jailed_connect "$cg" "$ns" 192.0.2.1
 	[[ $output == *"connect: Operation not permitted"* ]]
@@ -295,18 +287,17 @@ loader_refuses_shapes() {
 	for shape in "${shapes[@]}"; do
 		local -a argv=()
 		[[ -n $shape ]] && IFS='|' read -r -d '' -a argv < <(printf '%s\0' "$shape")
-		run_capture "$LOADER" "${argv[@]}"
+		run_loader "${argv[@]}"
 		want_status=$status want_stderr=$stderr
 		[[ $want_status -eq 64 || $want_status -eq 65 ]] ||
 			{ echo "argv ${argv[*]@Q}: the loader itself exits $want_status" >&2; return 1; }
 		[[ $want_stderr == "jail-ai-ebpf-loader: "* && $want_stderr != *$'\n'* ]]
 		as "$MEMBER" "$SUDO_LOADER" "${argv[@]}"
-		[[ $status -eq $want_status && -z $output && $stderr == "$want_stderr" ]] || {
-			echo "$IMPL, argv ${argv[*]@Q}: status $status, stderr $stderr" >&2
+		assert_refused "$want_status" "$want_stderr" "$cg" || {
+			echo "$IMPL, argv ${argv[*]@Q}: refused otherwise than when run directly" >&2
 			return 1
 		}
 	done
-	[[ $(our_programs "$cg") -eq 0 ]]
 	# --help and --version stand alone: usage or version on stdout, exit 0.
 	as "$MEMBER" "$SUDO_LOADER" --help
 	[[ $status -eq 0 && -z $stderr && $output == "usage: jail-ai-ebpf-loader "* ]]
@@ -324,15 +315,9 @@ foreign_cgroups_refused() {
 	by_root=$(make_cgroup "$IMPL-root")
 	by_other=$(cgroup_owned_by "$OUTSIDER" "$IMPL-other")
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$by_root" --deny 192.0.2.1
-	[[ $status -eq 77 ]]
-	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_root: owned by uid 0, not by uid $MEMBER_UID" ]]
+	assert_refused 77 "jail-ai-ebpf-loader: --cgroup $by_root: owned by uid 0, not by uid $MEMBER_UID" "$by_root"
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$by_other" --deny 192.0.2.1
-	[[ $status -eq 77 ]]
-	[[ -z $output ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $by_other: owned by uid $OUTSIDER_UID, not by uid $MEMBER_UID" ]]
-	[[ $(our_programs "$by_root") -eq 0 ]]
-	[[ $(our_programs "$by_other") -eq 0 ]]
+	assert_refused 77 "jail-ai-ebpf-loader: --cgroup $by_other: owned by uid $OUTSIDER_UID, not by uid $MEMBER_UID" "$by_other"
 }
 
 @test "the loader refuses a member a cgroup it does not own (77), whoever owns it, through either sudo, and attaches nothing" {
@@ -410,12 +395,10 @@ only_as_root() {
 		# (sudoers lets anyone be themselves with their own groups): no
 		# privilege, so the loader refuses before it builds anything, as
 		# when the member runs it without sudo.
-		[[ $status -eq 77 ]]
-		[[ -z $output ]]
-		[[ $stderr == "jail-ai-ebpf-loader: the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo" ]]
-		local via_sudo=$stderr
+		local via_sudo="jail-ai-ebpf-loader: the loader needs CAP_SYS_ADMIN to load and replace the filter: run it as root, through sudo"
+		assert_refused 77 "$via_sudo" "$cg"
 		run_capture runuser -u "$MEMBER" -- "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1
-		[[ $status -eq 77 && $stderr == "$via_sudo" ]]
+		assert_refused 77 "$via_sudo" "$cg"
 		logged "PWD=$PWD ; USER=$MEMBER ; GROUP=$GROUP ; COMMAND=$SUDO_LOADER --cgroup $cg --deny 192.0.2.1"
 	fi
 	[[ $(our_programs "$cg") -eq 0 ]]
@@ -469,8 +452,9 @@ logs_forgery_escaped() {
 	cg=$(cgroup_owned_by "$MEMBER" sudo)
 
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::/32
-	[[ $status -eq 0 ]]
-	attached=$(reply_programs)
+	assert_reply "$cg" 1 1
+	[[ $(our_programs "$cg") -eq 6 ]]
+	attached=$(cgroup_snapshot "$cg")
 	logged "PWD=$PWD ; USER=root ; COMMAND=$SUDO_LOADER --cgroup $cg --deny 192.0.2.1 --deny 2001:db8::/32"
 	# A refused request: by sudo (a non-member; a member asking for
 	# another user), and by NOSETENV.
@@ -490,7 +474,7 @@ logs_forgery_escaped() {
 	# Six entries, each on a line of its own.
 	[[ $(log_lines | wc -l) -eq 6 ]]
 	[[ $(log_lines | grep -cvE "$LOG_DATE") -eq 0 ]]
-	[[ $(our_programs "$cg") -eq $attached ]] # from the accepted call only
+	[[ $(cgroup_snapshot "$cg") == "$attached" ]] # from the accepted call only
 }
 
 @test "sudo-rs sends syslog an accepted call with its whole argv, escaped; it logs no refusal, which only the caller sees" {
@@ -499,8 +483,9 @@ logs_forgery_escaped() {
 	cg=$(cgroup_owned_by "$MEMBER" sudo-rs)
 
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" --deny 192.0.2.1 --deny 2001:db8::/32
-	[[ $status -eq 0 ]]
-	attached=$(reply_programs)
+	assert_reply "$cg" 1 1
+	[[ $(our_programs "$cg") -eq 6 ]]
+	attached=$(cgroup_snapshot "$cg")
 	logged "PWD=$PWD ; USER=root ; COMMAND=$SUDO_LOADER --cgroup $cg --deny 192.0.2.1 --deny 2001:db8::/32"
 
 	# sudo-rs writes a newline as \n, a tab as \t, ESC as \u{1b}, and
@@ -525,7 +510,7 @@ logs_forgery_escaped() {
 	[[ $(sudo_rs_messages | grep -c -F '192.0.2.9') -eq 0 ]]
 	[[ $(sudo_rs_member_lines | wc -l) -eq 4 ]]
 	[[ $(sudo_rs_messages | grep -c -F " $OUTSIDER ") -eq 0 ]]
-	[[ $(our_programs "$cg") -eq $attached ]] # from the accepted call only
+	[[ $(cgroup_snapshot "$cg") == "$attached" ]] # from the accepted call only
 }
 
 largest_request() {
@@ -536,21 +521,19 @@ largest_request() {
 		argv+=(--deny "10.$((n / 256)).$((n % 256)).0/24" --deny "2001:db8:$n::/48")
 	done
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" "${argv[@]}"
-	[[ $status -eq 0 ]]
-	[[ -z $stderr ]]
-	[[ $output == "{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":8192,\"ipv6\":8192,"* ]]
+	assert_reply "$cg" 8192 8192
 	# Classic sudo: on one line of its log file. sudo-rs: in syslog
 	# messages of at most 960 bytes, which join again into the whole.
 	logged "PWD=$PWD ; USER=root ; COMMAND=$SUDO_LOADER --cgroup $cg ${argv[*]}"
 
 	# One more: the loader refuses it, as it does run directly.
-	run_capture "$LOADER" --cgroup "$cg" "${argv[@]}" --deny 192.0.2.1
-	[[ $status -eq 65 && $stderr == "jail-ai-ebpf-loader: --deny 192.0.2.1: too many "* ]]
+	local before
+	before=$(cgroup_snapshot "$cg")
+	run_loader --cgroup "$cg" "${argv[@]}" --deny 192.0.2.1
+	assert_refused_like 65 "^jail-ai-ebpf-loader: --deny 192\.0\.2\.1: too many " "$cg" "$before"
 	local want=$stderr
 	as "$MEMBER" "$SUDO_LOADER" --cgroup "$cg" "${argv[@]}" --deny 192.0.2.1
-	[[ $status -eq 65 ]]
-	[[ -z $output ]]
-	[[ $stderr == "$want" ]]
+	assert_refused 65 "$want" "$cg" "$before"
 }
 
 @test "sudo and sudo-rs admit the largest request, 16384 --deny, and log it whole; the loader refuses 16385 (65)" {

@@ -10,8 +10,10 @@
 # it. These tests show exactly that, with real traffic: thread A of a
 # process in t1 is refused, thread B of the same process in t2 connects.
 
-load helpers
-load net-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=net-helpers.bash
+source "$BATS_TEST_DIRNAME/net-helpers.bash"
 
 setup() {
 	require_privileged
@@ -36,7 +38,7 @@ spread_threads() {
 
 	rm -f "$go"
 	mkfifo "$go"
-	jailed_bg "$TD" "$go" "$out" "$NETPROBE" threads "$1" "$NET_PORT"
+	jailed_bg "$TD" "$NET_NS" "$go" "$out" "$NETPROBE" threads "$1" "$NET_PORT"
 	exec {fd}>"$go" # returns once the prober has opened the fifo
 	eventually grep -q '^B [0-9]' "$out" || { exec {fd}>&-; cat "$out" >&2; return 1; }
 	tid_a="$(sed -n 's/^A \([0-9]*\)$/\1/p' "$out")"
@@ -62,14 +64,14 @@ verdicts() {
 
 @test "a threaded cgroup is accepted: its filter refuses thread A in it, thread B of the same process in a sibling connects" {
 	expect_echo "$T1" tcp 192.0.2.1
-	load_filter "$T1"
+	load_filter "$T1" "${NET_DENY_ARGS[@]}"
 	[[ $(our_programs "$T2") -eq 0 && $(our_programs "$TD") -eq 0 ]]
 	spread_threads 192.0.2.1
 	verdicts "refused EPERM" ok
 }
 
 @test "filtering the threaded domain refuses every thread below it, in any threaded cgroup" {
-	load_filter "$TD"
+	load_filter "$TD" "${NET_DENY_ARGS[@]}"
 	spread_threads 192.0.2.1
 	verdicts "refused EPERM" "refused EPERM"
 	# and allowed addresses still get their echo from both threads

@@ -3,7 +3,8 @@
 # UBSan, -fno-sanitize-recover=all: one bats test per group, and every C
 # check prints its own "ok"/"not ok" line, shown here when a group fails.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 UNIT="$PROJECT_ROOT/build/unit/test_validate"
 FUZZER="$PROJECT_ROOT/build/fuzz/fuzz_validate"

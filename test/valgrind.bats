@@ -11,8 +11,13 @@
 # build/valgrind/jail-ai-ebpf-loader: the same loader.o and validate.o,
 # linked with test/unit/valgrind_shim.c, which leaves the filter built but
 # not installed. test/confinement.bats proves the filter on the real binary.
+#
+# ShellCheck: bats runs each @test in a subshell of its own, and the helpers
+# below read the status and output that the test calling them set with run:
+# shellcheck disable=SC2030,SC2031 # not values lost in a subshell
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 VG_LOADER="$PROJECT_ROOT/build/valgrind/jail-ai-ebpf-loader"
 SUPP="$PROJECT_ROOT/test/unit/valgrind.supp"
@@ -26,21 +31,15 @@ teardown() {
 	cleanup_made
 }
 
-# vg ARGS...: the valgrind build under memcheck; sets status, output
-# (stdout), stderr and vg_log (valgrind's report on the loader). Not bats'
-# `run`: it would mix the loader's stderr into $output.
+# vg ARGS...: run_loader of the valgrind build under memcheck; also sets
+# vg_log (valgrind's report on the loader).
 vg() {
-	local log=$BATS_TEST_TMPDIR/valgrind.log
-	status=0
-	valgrind -q --error-exitcode=99 --leak-check=full \
-		--show-leak-kinds=definite,indirect,possible \
-		--errors-for-leak-kinds=definite,indirect,possible \
-		--suppressions="$SUPP" --log-file="$log" \
-		"$VG_LOADER" "$@" >"$BATS_TEST_TMPDIR/stdout" \
-		2>"$BATS_TEST_TMPDIR/stderr" || status=$?
-	output=$(cat "$BATS_TEST_TMPDIR/stdout")
-	mapfile -t lines <"$BATS_TEST_TMPDIR/stdout"
-	stderr=$(cat "$BATS_TEST_TMPDIR/stderr")
+	local log=$BATS_TEST_TMPDIR/valgrind.log LOADER=$VG_LOADER
+	local -a LOADER_VIA=(valgrind -q --error-exitcode=99 --leak-check=full
+		"--show-leak-kinds=definite,indirect,possible"
+		"--errors-for-leak-kinds=definite,indirect,possible"
+		--suppressions="$SUPP" --log-file="$log")
+	run_loader "$@"
 	# Valgrind's warnings about BPF commands it does not model (e.g. the
 	# batched map update) are not memcheck errors.
 	vg_log=$(grep -v 'WARNING: unhandled eBPF command' "$log" || true)
@@ -64,53 +63,44 @@ vg() {
 
 @test "valgrind: usage error (64) is clean" {
 	vg
-	[[ $status -eq 64 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: no arguments (try --help)" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 64 "jail-ai-ebpf-loader: no arguments (try --help)" -
+	[[ -z $vg_log ]]
 	vg --cgroup
-	[[ $status -eq 64 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup: missing value" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 64 "jail-ai-ebpf-loader: --cgroup: missing value" -
+	[[ -z $vg_log ]]
 }
 
 @test "valgrind: data errors (65) are clean, hostile bytes escaped" {
 	vg --cgroup /sys/fs/cgroup/x --deny 10.0.0.1/8
-	[[ $status -eq 65 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --deny 10.0.0.1/8: host bits set beyond the prefix length; the network is 10.0.0.0/8" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 65 "jail-ai-ebpf-loader: --deny 10.0.0.1/8: host bits set beyond the prefix length; the network is 10.0.0.0/8" -
+	[[ -z $vg_log ]]
 	vg --cgroup $'/sys/fs/cgroup/a\x1b[2J\xff' --deny 192.0.2.1
-	[[ $status -eq 65 ]]
-	[[ $stderr == 'jail-ai-ebpf-loader: --cgroup /sys/fs/cgroup/a\x1b[2J\xff: only printable ASCII without spaces is allowed' ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 65 'jail-ai-ebpf-loader: --cgroup /sys/fs/cgroup/a\x1b[2J\xff: only printable ASCII without spaces is allowed' -
+	[[ -z $vg_log ]]
 	vg --cgroup /sys/fs/cgroup/x --deny "$(printf '1%.0s' {1..600})"
-	[[ $status -eq 65 ]]
-	[[ $stderr =~ ^jail-ai-ebpf-loader:\ --deny\ 1+\.\.\.:\ not\ an\ IPv4\ or\ IPv6\ address$ ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused_like 65 '^jail-ai-ebpf-loader: --deny 1+\.\.\.: not an IPv4 or IPv6 address$' -
+	[[ -z $vg_log ]]
 	vg --cgroup /sys/fs/cgroup/x --deny 192.0.2.1 --allow '[2001:db8::1]:80-90/tcp/udp'
-	[[ $status -eq 65 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --allow [2001:db8::1]:80-90/tcp/udp: protocol must be tcp or udp" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 65 "jail-ai-ebpf-loader: --allow [2001:db8::1]:80-90/tcp/udp: protocol must be tcp or udp" -
+	[[ -z $vg_log ]]
 }
 
 @test "valgrind: missing cgroup (66) is clean" {
 	require_privileged
 	vg --cgroup "$CG2/$TAG-missing" --deny 192.0.2.1
-	[[ $status -eq 66 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $CG2/$TAG-missing: no such directory" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 66 "jail-ai-ebpf-loader: --cgroup $CG2/$TAG-missing: no such directory" -
+	[[ -z $vg_log ]]
 }
 
 @test "valgrind: not permitted (77) is clean" {
 	require_privileged
-	cg=$(make_cgroup)
+	made cg make_cgroup
 	SUDO_UID=65534 vg --cgroup "$cg" --deny 192.0.2.1
-	[[ $status -eq 77 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: --cgroup $cg: owned by uid 0, not by uid 65534" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 77 "jail-ai-ebpf-loader: --cgroup $cg: owned by uid 0, not by uid 65534" "$cg"
+	[[ -z $vg_log ]]
 	SUDO_UID=-1 vg --cgroup "$cg" --deny 192.0.2.1
-	[[ $status -eq 77 ]]
-	[[ $stderr == "jail-ai-ebpf-loader: SUDO_UID: not a plain decimal user id" ]]
-	[[ -z $output && -z $vg_log ]]
+	assert_refused 77 "jail-ai-ebpf-loader: SUDO_UID: not a plain decimal user id" "$cg"
+	[[ -z $vg_log ]]
 	[[ $(our_programs "$cg") -eq 0 ]]
 }
 
@@ -125,20 +115,20 @@ vg() {
 
 @test "valgrind: a real load, attach and replace (0) is clean" {
 	require_privileged
-	cg=$(make_cgroup)
+	made cg make_cgroup
 	vg --cgroup "$cg" --deny 192.0.2.0/24 --deny 2001:db8::/32 --deny ::ffff:198.51.100.7
-	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ ^\{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":2,\"ipv6\":1,\"deny\":3,\"allow\":0,\"programs\":\[[0-9]+(,[0-9]+){5}\]\}$ ]]
+	assert_reply "$cg" 2 1
+	[[ -z $vg_log ]]
 	[[ $(our_programs "$cg") -eq 6 ]]
 	# Again: the replace path (query, get fd by id, BPF_F_REPLACE).
 	vg --cgroup "$cg" --deny 203.0.113.9
-	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ \"ipv4\":1,\"ipv6\":0,\"deny\":1,\"allow\":0 ]]
+	assert_reply "$cg" 1 0
+	[[ -z $vg_log ]]
 	[[ $(our_programs "$cg") -eq 6 ]]
 	# And with --allow, ports, ranges and protocols (both key segments).
 	vg --cgroup "$cg" --deny 0.0.0.0/0 --deny ::/0 --allow 192.0.2.1:53 \
 		--allow '[2001:db8::/32]:8000-8100/udp' --deny 203.0.113.0/24:1-1024/tcp
-	[[ $status -eq 0 && -z $stderr && -z $vg_log ]]
-	[[ $output =~ \"ipv4\":3,\"ipv6\":2,\"deny\":3,\"allow\":2 ]]
+	assert_reply "$cg" 3 2 3 2
+	[[ -z $vg_log ]]
 	[[ $(our_programs "$cg") -eq 6 ]]
 }

@@ -1,14 +1,16 @@
-# Helpers of test/validation.bats (load after helpers): run the real loader
+# Helpers of test/validation.bats (source after helpers.bash): run the real loader
 # under strace so a test can prove that a refusal happened before any bpf().
+
+# ShellCheck: $cg is the test cgroup that test/validation.bats' setup makes,
+# and the suite reads the WHY_* reasons and what run_* set.
+# shellcheck disable=SC2154,SC2034 # (see above)
 
 # Byte-wise string handling: hostile values carry non-ASCII and control bytes.
 export LC_ALL=C
 
-PYTHON=/usr/bin/python3
-[[ -x $PYTHON ]] || PYTHON=python3
-
-# _run_loader MODE ARGS...: the loader with ARGS; sets status, output, stderr
-# and the files out_file, err_file, trace (strace's record of every bpf()).
+# run_tripwire | run_traced | run_plain ARGS...: run_loader with ARGS
+# (status, output, stderr, lines, RUN_STDOUT, RUN_STDERR) and $trace, the
+# file where strace records every bpf():
 #  tripwire: every bpf() is recorded and, instead of reaching the kernel, is
 #            replaced by strace, which the loader's seccomp filter answers
 #            with SIGSYS. A hostile argv that slipped through validation can
@@ -17,28 +19,22 @@ PYTHON=/usr/bin/python3
 #  plain:    no strace at all.
 # $launcher (an array, normally empty) goes in front: e.g. unshare.
 launcher=()
-_run_loader() {
+_run_mode() {
 	local mode=$1
-	local -a tracer=()
+	local -a LOADER_VIA=("${launcher[@]}")
 	shift
-	out_file=$BATS_TEST_TMPDIR/stdout
-	err_file=$BATS_TEST_TMPDIR/stderr
 	trace=$BATS_TEST_TMPDIR/trace
-	rm -f "$out_file" "$err_file" "$trace"
+	rm -f "$trace"
 	case $mode in
-	tripwire) tracer=(strace -f -qq -e trace=bpf -e inject=bpf:error=EPERM -o "$trace") ;;
-	traced) tracer=(strace -f -qq -e trace=bpf -o "$trace") ;;
+	tripwire) LOADER_VIA+=(strace -f -qq -e trace=bpf -e inject=bpf:error=EPERM -o "$trace") ;;
+	traced) LOADER_VIA+=(strace -f -qq -e trace=bpf -o "$trace") ;;
 	esac
-	status=0
-	"${launcher[@]}" "${tracer[@]}" "$LOADER" "$@" >"$out_file" 2>"$err_file" || status=$?
-	output=$(<"$out_file")
-	stderr=$(<"$err_file")
-	mapfile -t lines <"$out_file"
+	run_loader "$@"
 }
 
-run_tripwire() { _run_loader tripwire "$@"; }
-run_traced() { _run_loader traced "$@"; }
-run_plain() { _run_loader plain "$@"; }
+run_tripwire() { _run_mode tripwire "$@"; }
+run_traced() { _run_mode traced "$@"; }
+run_plain() { _run_mode plain "$@"; }
 
 # in_mount_ns SETUP ARGS...: run_tripwire ARGS in a private mount namespace
 # after the shell commands SETUP. Mounts made there vanish with the loader,
@@ -64,91 +60,24 @@ no_bpf_call() {
 	fi
 }
 
-# None of our programs on the test cgroup $cg.
-nothing_attached() {
-	local n
-	n=$(our_programs "$cg")
-	if [[ $n -ne 0 ]]; then
-		echo "$n of our programs attached to $cg"
-		return 1
-	fi
-}
-
-# The single stderr line, or fail if stderr is not exactly one line.
-_one_stderr_line() {
-	local content
-	content=$(cat "$err_file" && printf x)
-	content=${content%x}
-	if [[ $content != *$'\n' || ${content%$'\n'} == *$'\n'* ]]; then
-		echo "stderr is not exactly one line:"
-		cat -A "$err_file" | head -20
-		return 1
-	fi
-	printf '%s' "${content%$'\n'}"
-}
-
-# _refusal CODE: exit code, empty stdout, no bpf(), nothing attached.
-_refusal() {
-	local code=$1 ok=1
-	if [[ $status -ne $code ]]; then
-		echo "exit status $status, expected $code"
-		ok=0
-	fi
-	if [[ -s $out_file ]]; then
-		echo "stdout is not empty:"
-		cat -A "$out_file" | head -5
-		ok=0
-	fi
-	no_bpf_call || ok=0
-	nothing_attached || ok=0
-	((ok))
-}
-
-# assert_refused CODE LINE: the last run exited CODE with exactly LINE (and
-# a newline) on stderr, nothing on stdout, no bpf(), nothing attached.
-assert_refused() {
-	local code=$1 want=$2 got ok=1
-	_refusal "$code" || ok=0
-	if ! got=$(_one_stderr_line); then
-		echo "$got"
-		ok=0
-	elif [[ $got != "$want" ]]; then
-		echo "stderr:   $(printf '%s' "$got" | cat -A)"
-		echo "expected: $(printf '%s' "$want" | cat -A)"
-		ok=0
-	fi
-	((ok))
-}
-
-# assert_refused_like CODE REGEX: as assert_refused, the line matching REGEX.
-assert_refused_like() {
-	local code=$1 regex=$2 got ok=1
-	_refusal "$code" || ok=0
-	if ! got=$(_one_stderr_line); then
-		echo "$got"
-		ok=0
-	elif [[ ! $got =~ $regex ]]; then
-		echo "stderr:   $(printf '%s' "$got" | cat -A | cut -c1-2000)"
-		echo "expected: /$regex/"
-		ok=0
-	fi
-	((ok))
-}
-
-# refused CODE LINE ARGS...: run ARGS under the tripwire; assert_refused.
+# refused CODE LINE ARGS...: run ARGS under the tripwire: assert_refused
+# (CODE, exactly LINE, nothing attached to the test cgroup $cg) and no
+# bpf() at all.
 refused() {
 	local code=$1 want=$2
 	shift 2
 	run_tripwire "$@"
-	assert_refused "$code" "$want"
+	assert_refused "$code" "$want" "$cg" || return 1
+	no_bpf_call
 }
 
-# refused_like CODE REGEX ARGS...
+# refused_like CODE ERE ARGS...: refused, the line matching ERE.
 refused_like() {
 	local code=$1 regex=$2
 	shift 2
 	run_tripwire "$@"
-	assert_refused_like "$code" "$regex"
+	assert_refused_like "$code" "$regex" "$cg" || return 1
+	no_bpf_call
 }
 
 # bad_deny VALUE WHY: --deny VALUE (after a valid rule) is refused with 65.
@@ -278,35 +207,11 @@ for addr in sys.argv[1:]:
 '
 
 # probe CGROUP NETNS ADDR...: PROBE_PY run by a process in CGROUP and, if
-# NETNS is not empty, in that network namespace (joined after the cgroup:
-# `ip netns exec` would hide the cgroup tree).
+# NETNS is not empty, in that network namespace.
 probe() {
-	local cgroup=$1 ns=$2
+	local cgroup=$1 ns=${2:--}
 	shift 2
-	(
-		echo "$BASHPID" >"$cgroup/cgroup.procs"
-		if [[ -n $ns ]]; then
-			exec nsenter --net="/run/netns/$ns" "$PYTHON" -c "$PROBE_PY" "$@"
-		fi
-		exec "$PYTHON" -c "$PROBE_PY" "$@"
-	)
-}
-
-# The JSON reply of a load: one line; sets program_ids to its 6 ids.
-# assert_reply CGROUP_JSON IPV4 IPV6 [DENY ALLOW]: the counts per family and
-# per action (DENY defaults to IPV4 + IPV6, ALLOW to 0: a deny-only load).
-assert_reply() {
-	local re id='([1-9][0-9]*)'
-	local deny=${4:-$(($2 + $3))} allow=${5:-0}
-	re='^\{"success":true,"cgroup":"'"$1"'","ipv4":'"$2"',"ipv6":'"$3"
-	re+=',"deny":'"$deny"',"allow":'"$allow"
-	re+=',"programs":\['"$id,$id,$id,$id,$id,$id"'\]\}$'
-	if [[ $(wc -l <"$out_file") -ne 1 ]] || [[ ! $output =~ $re ]]; then
-		echo "reply:    $(cat -A "$out_file")"
-		echo "expected: /$re/"
-		return 1
-	fi
-	program_ids=("${BASH_REMATCH[@]:1}")
+	jailed "$cgroup" "$ns" "$PYTHON" -c "$PROBE_PY" "$@"
 }
 
 # The ids of the programs attached to cgroup $1 whose names are ours, sorted.

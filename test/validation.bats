@@ -6,8 +6,10 @@
 # recorded and prevented, so a value that wrongly slips through can never
 # attach anything. Success cases load for real on this test's own cgroup.
 
-load helpers
-load validation-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=validation-helpers.bash
+source "$BATS_TEST_DIRNAME/validation-helpers.bash"
 
 setup() {
 	require_privileged
@@ -652,7 +654,7 @@ L="jail-ai-ebpf-loader"
 	deny_v4 16384
 	run_plain --cgroup "$cg" "${DENY[@]}"
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 16384 0
 	[ "$(our_programs "$cg")" -eq 6 ]
 	run probe "$cg" "" 127.0.0.0 127.0.63.255 127.0.64.0
@@ -668,7 +670,7 @@ L="jail-ai-ebpf-loader"
 	deny_v6 16384
 	run_plain --cgroup "$cg" "${DENY[@]}"
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 0 16384
 	[ "$(our_programs "$cg")" -eq 6 ]
 	# In a namespace with only lo: not denied means "no route", never sent.
@@ -739,7 +741,8 @@ L="jail-ai-ebpf-loader"
 	make_cgroup sub >/dev/null
 	in_mount_ns "mount -t tmpfs jt-tmpfs $(printf %q "$cg/sub") && ln -s $(printf %q "$cg") $(printf %q "$cg/sub/link")" \
 		--cgroup "$cg/sub/link" --deny 192.0.2.1
-	assert_refused 66 "$L: --cgroup $cg/sub/link: $WHY_NOTDIR"
+	assert_refused 66 "$L: --cgroup $cg/sub/link: $WHY_NOTDIR" "$cg"
+	no_bpf_call
 }
 
 @test "cgroup: a symbolic link as an intermediate component (66)" {
@@ -747,7 +750,8 @@ L="jail-ai-ebpf-loader"
 	make_cgroup child >/dev/null # $cg/sub/link/child would resolve to it
 	in_mount_ns "mount -t tmpfs jt-tmpfs $(printf %q "$cg/sub") && ln -s $(printf %q "$cg") $(printf %q "$cg/sub/link")" \
 		--cgroup "$cg/sub/link/child" --deny 192.0.2.1
-	assert_refused 66 "$L: --cgroup $cg/sub/link/child: $WHY_NOTDIR"
+	assert_refused 66 "$L: --cgroup $cg/sub/link/child: $WHY_NOTDIR" "$cg"
+	no_bpf_call
 	[ "$(our_programs "$cg/child")" -eq 0 ]
 }
 
@@ -755,14 +759,16 @@ L="jail-ai-ebpf-loader"
 	make_cgroup sub >/dev/null
 	in_mount_ns "mount -t tmpfs jt-tmpfs $(printf %q "$cg/sub") && mkdir $(printf %q "$cg/sub/plain")" \
 		--cgroup "$cg/sub/plain" --deny 192.0.2.1
-	assert_refused 66 "$L: --cgroup $cg/sub/plain: $WHY_NOT_V2"
+	assert_refused 66 "$L: --cgroup $cg/sub/plain: $WHY_NOT_V2" "$cg"
+	no_bpf_call
 }
 
 @test "cgroup: a tmpfs mounted over a cgroup directory (66)" {
 	make_cgroup sub >/dev/null
 	in_mount_ns "mount -t tmpfs jt-tmpfs $(printf %q "$cg/sub")" \
 		--cgroup "$cg/sub" --deny 192.0.2.1
-	assert_refused 66 "$L: --cgroup $cg/sub: $WHY_NOT_V2"
+	assert_refused 66 "$L: --cgroup $cg/sub: $WHY_NOT_V2" "$cg"
+	no_bpf_call
 }
 
 @test "cgroup: a cgroup v1 hierarchy (66)" {
@@ -775,10 +781,11 @@ L="jail-ai-ebpf-loader"
 		make_cgroup sub >/dev/null
 		in_mount_ns "mount -t cgroup -o none,name=$TAG jt-v1 $(printf %q "$cg/sub")" \
 			--cgroup "$cg/sub" --deny 192.0.2.1
-		if grep -q 'mount' "$err_file"; then
-			cannot_run "no cgroup v1 here: $(cat "$err_file")"
+		if grep -q 'mount' "$RUN_STDERR"; then
+			cannot_run "no cgroup v1 here: $(cat "$RUN_STDERR")"
 		fi
-		assert_refused 66 "$L: --cgroup $cg/sub: $WHY_NOT_V2"
+		assert_refused 66 "$L: --cgroup $cg/sub: $WHY_NOT_V2" "$cg"
+		no_bpf_call
 	fi
 }
 
@@ -794,7 +801,8 @@ L="jail-ai-ebpf-loader"
 	make_cgroup sub >/dev/null
 	in_mount_ns "mount -t cgroup2 jt-cgroup2 $(printf %q "$cg/sub")" \
 		--cgroup "$cg/sub" --deny 192.0.2.1
-	assert_refused 77 "$L: --cgroup $cg/sub: $WHY_ROOT"
+	assert_refused 77 "$L: --cgroup $cg/sub: $WHY_ROOT" "$cg"
+	no_bpf_call
 }
 
 # --- success --------------------------------------------------------------
@@ -802,19 +810,19 @@ L="jail-ai-ebpf-loader"
 @test "--help: usage on stdout, exit 0, nothing else" {
 	run_tripwire --help
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	no_bpf_call
 	[ "${lines[0]}" = "usage: $L --cgroup PATH --deny RULE [--deny RULE | --allow RULE]..." ]
 	[ "${lines[1]}" = "       $L --help | --version" ]
-	[ "$(tail -c1 "$out_file" | od -An -c | tr -d ' ')" = '\n' ]
+	[ "$(tail -c1 "$RUN_STDOUT" | od -An -c | tr -d ' ')" = '\n' ]
 }
 
 @test "--version: one line, exit 0, nothing else" {
 	run_tripwire --version
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	no_bpf_call
-	[ "$(wc -l <"$out_file")" -eq 1 ]
+	[ "$(wc -l <"$RUN_STDOUT")" -eq 1 ]
 	[ "$output" = "jail-ai-ebpf-loader 0.2.0" ]
 }
 
@@ -824,13 +832,13 @@ L="jail-ai-ebpf-loader"
 		--deny ::ffff:127.0.0.3 --deny ::ffff:127.0.2.0/120 --deny ::ffff:7f00:5 \
 		--deny ::1 --deny 2001:db8::/32 --deny fe80::/10
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	# mapped addresses count as IPv4; duplicates count as given
 	assert_reply "$cg" 6 3
 	# the trace records real bpf() calls: the tripwire's silence means something
 	grep -q 'bpf(BPF_PROG_ATTACH' "$trace"
 	[ "$(our_programs "$cg")" -eq 6 ]
-	[ "$(printf '%s\n' "${program_ids[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
+	[ "$(printf '%s\n' "${PROGRAM_IDS[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
 	run probe "$cg" "" 127.0.0.2 127.0.1.200 127.0.0.3 127.0.2.7 127.0.0.5 127.0.0.4 \
 		::1 ::ffff:127.0.0.3 ::ffff:127.0.0.4
 	[ "$status" -eq 0 ]
@@ -851,8 +859,8 @@ L="jail-ai-ebpf-loader"
 	[ -d "$path" ]
 	run_plain --cgroup "$path" --deny 192.0.2.1
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
-	assert_reply "${cg}/a\\\\\"b\\\\\\\\c" 1 0
+	[ ! -s "$RUN_STDERR" ]
+	assert_reply "$cg"'/a\"b\\c' 1 0 # the JSON spelling
 	[ "$(printf '%s' "$output" | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); print(r["cgroup"])')" = "$path" ]
 	[ "$(our_programs "$path")" -eq 6 ]
 }
@@ -864,9 +872,9 @@ L="jail-ai-ebpf-loader"
 		--deny 169.254.0.0/16 --deny fe80::/10 --deny fd00:ec2::254 \
 		--allow 10.88.0.1:11434/tcp --allow 169.254.1.1:53
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 5 2 5 2
-	[ "$(printf '%s\n' "${program_ids[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
+	[ "$(printf '%s\n' "${PROGRAM_IDS[@]}" | sort -n)" = "$(attached_ids "$cg")" ]
 }
 
 @test "accept: the DESIGN.md §3 examples, as --deny and as --allow" {
@@ -875,13 +883,13 @@ L="jail-ai-ebpf-loader"
 	for e in "${examples[@]}"; do args+=(--deny "$e"); done
 	run_plain --cgroup "$cg" "${args[@]}"
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 3 2 5 0
 	args=(--deny 192.0.2.1)
 	for e in "${examples[@]}"; do args+=(--allow "$e"); done
 	run_plain --cgroup "$cg" "${args[@]}"
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 4 2 1 5
 	[ "$(our_programs "$cg")" -eq 6 ]
 }
@@ -895,7 +903,7 @@ L="jail-ai-ebpf-loader"
 	assert_reply "$cg" 2 1 2 1
 	run_plain --cgroup "$cg" --allow 0.0.0.0/0:443 --deny 169.254.169.254
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 2 0 1 1
 }
 
@@ -904,14 +912,14 @@ L="jail-ai-ebpf-loader"
 		--allow '[::ffff:10.0.0.0/104]:1-1024/udp' --deny ::ffff:10.0.0.2 \
 		--deny '[::ffff:0.0.0.0/96]:25/tcp'
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 4 0 3 1
 }
 
 @test "accept: an unbracketed IPv6 value with colons is a plain address (2001:db8::1:80)" {
 	run_plain --cgroup "$cg" --deny 2001:db8::1:80 --allow 2001:db8::1:80/128
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 0 2 1 1
 }
 
@@ -921,7 +929,7 @@ L="jail-ai-ebpf-loader"
 		--allow 192.0.2.0/24:80-80/tcp --allow '[2001:db8::/32]:32768-65535/udp' \
 		--allow 192.0.2.1:443/tcp --deny 192.0.2.1:443/udp --deny 192.0.2.1:443/udp
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 7 2 6 3
 }
 
@@ -930,7 +938,7 @@ L="jail-ai-ebpf-loader"
 		--deny 127.0.0.3:9/udp --deny 127.0.0.4:9/tcp --deny 127.0.0.5:1-8 \
 		--deny 127.0.0.6:9-10/udp --deny 127.0.0.7:1-65535
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" 7 0 6 1
 	run probe "$cg" "" 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8
 	[ "$status" -eq 0 ]
@@ -961,7 +969,7 @@ L="jail-ai-ebpf-loader"
 	[ $((${#rules[@]} / 2)) -eq 16384 ]
 	run_plain --cgroup "$cg" "${rules[@]}"
 	[ "$status" -eq 0 ]
-	[ ! -s "$err_file" ]
+	[ ! -s "$RUN_STDERR" ]
 	assert_reply "$cg" "$v4" "$v6" "$deny" "$allow"
 	[ "$v4" -eq 12288 ] && [ "$v6" -eq 4096 ] && [ "$allow" -eq 4096 ]
 	[ "$(our_programs "$cg")" -eq 6 ]

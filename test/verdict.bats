@@ -9,8 +9,10 @@
 # test first shows that what it expects refused answers without the filter.
 
 # shellcheck disable=SC2154 # run_capture (helpers.bash) sets stderr
-load helpers
-load oracle-helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
+# shellcheck source=oracle-helpers.bash
+source "$BATS_TEST_DIRNAME/oracle-helpers.bash"
 
 # Refused "at once": far below netprobe's 1500 ms wait.
 AT_ONCE_MS=500
@@ -50,7 +52,7 @@ expect() {
 			shift
 		done
 		(($# > 0)) && shift
-		run_capture jail "$CG" "${cmd[@]}" "${args[@]}"
+		run_capture jailed "$CG" "$NS" "${cmd[@]}" "${args[@]}"
 		ok=0
 		case $want in
 		echo) [[ $status -eq 0 && $output =~ ^ok\ in\ [0-9]+\ ms$ ]] && ok=1 ;;
@@ -80,7 +82,7 @@ expect() {
 	expect echo tcp 10.88.0.1 7777 , 10.88.0.1 11434
 	expect echo udp-sendto 10.88.0.1 11434
 	expect echo ping-icmp 10.88.0.1
-	attach "$CG" --deny 10.88.0.1 --allow 10.88.0.1:11434/tcp
+	load_filter "$CG" --deny 10.88.0.1 --allow 10.88.0.1:11434/tcp
 	expect echo tcp 10.88.0.1 11434 , ::ffff:10.88.0.1 11434 , 10.88.0.2 7777
 	expect echo tfo 10.88.0.1 11434
 	expect refused tcp 10.88.0.1 7777 , ::ffff:10.88.0.1 7777 , 10.88.0.1 11435
@@ -95,7 +97,7 @@ expect() {
 	serve 53
 	serve 11434
 	expect echo udp-sendto 169.254.1.1 53 , 169.254.1.2 53 , 169.254.169.254 53
-	attach "$CG" --deny 10.88.0.1 --deny 192.168.1.23 --deny 169.254.0.0/16 \
+	load_filter "$CG" --deny 10.88.0.1 --deny 192.168.1.23 --deny 169.254.0.0/16 \
 		--deny fe80::/10 --deny fd00:ec2::254 \
 		--allow 10.88.0.1:11434/tcp --allow 169.254.1.1:53
 	expect echo udp-sendto 169.254.1.1 53
@@ -111,12 +113,12 @@ expect() {
 	serve 7777
 	expect reached tcp-connect 192.0.2.1 0 , 2001:db8::1 0
 	expect reached udp-send 192.0.2.1 0 , 2001:db8::1 0
-	attach "$CG" --deny 192.0.2.1 --allow 192.0.2.1:1-65535 \
+	load_filter "$CG" --deny 192.0.2.1 --allow 192.0.2.1:1-65535 \
 		--deny 2001:db8::1 --allow '[2001:db8::1]:1-65535'
 	expect refused tcp-connect 192.0.2.1 0 , 2001:db8::1 0
 	expect refused udp-send 192.0.2.1 0 , 2001:db8::1 0
 	expect echo tcp 192.0.2.1 7777 , 2001:db8::1 7777
-	attach "$CG" --deny 192.0.2.0/24:1-65535 --deny '[2001:db8::/64]:1-65535'
+	load_filter "$CG" --deny 192.0.2.0/24:1-65535 --deny '[2001:db8::/64]:1-65535'
 	expect refused tcp-connect 192.0.2.1 7777 , 2001:db8::1 7777
 	expect reached tcp-connect 192.0.2.1 0 , 2001:db8::1 0
 	expect reached udp-send 192.0.2.1 0 , 2001:db8::1 0
@@ -126,7 +128,7 @@ expect() {
 	serve 443
 	serve 7777
 	expect echo tcp 140.82.128.1 443 , 192.0.2.1 443 , 2001:db8:1::1 443 , 0.0.0.0 443
-	attach "$CG" --deny 0.0.0.0/0 --deny ::/0 \
+	load_filter "$CG" --deny 0.0.0.0/0 --deny ::/0 \
 		--allow 140.82.112.0/20:443/tcp --allow '[2001:db8::/64]:443/tcp'
 	expect echo tcp 140.82.112.1 443 , 140.82.127.254 443 , ::ffff:140.82.112.1 443 , 2001:db8::1 443
 	expect echo tfo 140.82.112.1 443 , 2001:db8::ffff 443
@@ -141,7 +143,7 @@ expect() {
 	serve 443
 	serve 7777
 	expect echo tcp 169.254.169.254 443 , 169.254.169.254 7777
-	attach "$CG" --allow 0.0.0.0/0:443 --deny 169.254.169.254
+	load_filter "$CG" --allow 0.0.0.0/0:443 --deny 169.254.169.254
 	expect refused tcp 169.254.169.254 443 , ::ffff:169.254.169.254 443 , 169.254.169.254 7777
 	expect refused udp-sendto 169.254.169.254 443
 	expect no-reply ping-icmp 169.254.169.254
@@ -154,7 +156,7 @@ expect() {
 	serve 7777
 	expect echo tcp 64:ff9b::192.0.2.7 7777 , 64:ff9b::198.51.100.9 7777
 	expect echo ping-icmp 64:ff9b::192.0.2.7
-	attach "$CG" --deny 192.0.2.0/24 --deny 64:ff9b::198.51.100.9 --allow 64:ff9b::/96
+	load_filter "$CG" --deny 192.0.2.0/24 --deny 64:ff9b::198.51.100.9 --allow 64:ff9b::/96
 	local mode
 	for mode in tcp tfo udp-sendto udp-connect; do
 		expect refused "$mode" 64:ff9b::192.0.2.7 7777 , 64:ff9b::198.51.100.9 7777
@@ -171,7 +173,7 @@ expect() {
 	for mode in tcp udp-sendto; do
 		expect echo "$mode" 0.0.0.0 7777 , :: 7777
 	done
-	attach "$CG" --deny 127.0.0.0/8 --deny ::1
+	load_filter "$CG" --deny 127.0.0.0/8 --deny ::1
 	for mode in tcp tfo udp-sendto udp-connect; do
 		expect refused "$mode" 0.0.0.0 7777 , :: 7777 , ::ffff:0.0.0.0 7777
 	done
@@ -184,7 +186,7 @@ expect() {
 
 @test "connected UDP + IP_TOS, IPV6_TCLASS or UDP_SEGMENT to allowed 127.0.0.1:7001 and ::1 is delivered" {
 	serve 7001
-	attach "$CG" --deny 0.0.0.0/8 --deny ::/128
+	load_filter "$CG" --deny 0.0.0.0/8 --deny ::/128
 	expect echo cmsg 127.0.0.1 7001 none , 127.0.0.1 7001 IP_TOS , 127.0.0.1 7001 UDP_SEGMENT
 	expect echo cmsg ::1 7001 none , ::1 7001 IPV6_TCLASS , ::1 7001 UDP_SEGMENT
 	expect echo cmsg ::ffff:127.0.0.1 7001 IP_TOS , ::ffff:127.0.0.1 7001 IPV6_TCLASS
@@ -195,7 +197,7 @@ expect() {
 @test "connected UDP with control messages under the allow-list posture: allowed delivered, denied refused" {
 	serve 7001
 	expect echo cmsg 192.0.2.1 7001 IP_TOS
-	attach "$CG" --deny 0.0.0.0/0 --deny ::/0 \
+	load_filter "$CG" --deny 0.0.0.0/0 --deny ::/0 \
 		--allow 127.0.0.1:7001/udp --allow '[::1]:7001/udp'
 	expect echo cmsg 127.0.0.1 7001 IP_TOS , 127.0.0.1 7001 UDP_SEGMENT
 	expect echo cmsg ::1 7001 IPV6_TCLASS , ::1 7001 UDP_SEGMENT , ::ffff:127.0.0.1 7001 IP_TOS
@@ -207,13 +209,12 @@ expect() {
 
 	serve 7001
 	mkfifo "$go"
-	jail "$CG" "$PYTHON" "$ORACLE_DIR/verdict_probe.py" cmsg-hold 192.0.2.1 7001 IP_TOS \
-		<"$go" >"$out" 2>&1 3>&- &
-	pid=$!
-	remember_pid "$pid"
+	jailed_bg "$CG" "$NS" "$go" "$out" \
+		"$PYTHON" "$ORACLE_DIR/verdict_probe.py" cmsg-hold 192.0.2.1 7001 IP_TOS
+	pid=$JAILED_PID
 	exec {fd}>"$go"
 	eventually grep -qx connected "$out" || { exec {fd}>&-; cat "$out" >&2; return 1; }
-	attach "$CG" --deny 192.0.2.1
+	load_filter "$CG" --deny 192.0.2.1
 	echo go >&"$fd"
 	exec {fd}>&-
 	status=0
@@ -229,7 +230,7 @@ expect() {
 	serve 7001
 	expect echo unspec 192.0.2.1 7001 , 127.0.0.1 7001
 	expect echo inet-on-inet6 192.0.2.1 7001
-	attach "$CG" --deny 192.0.2.1 --deny 127.0.0.0/8
+	load_filter "$CG" --deny 192.0.2.1 --deny 127.0.0.0/8
 	expect refused unspec 192.0.2.1 7001 , 127.0.0.1 7001 , 0.0.0.0 7001
 	expect refused inet-on-inet6 192.0.2.1 7001 , 127.0.0.1 7001
 	expect echo unspec 192.0.2.2 7001
@@ -239,7 +240,7 @@ expect() {
 @test "the backstop: a packet whose ports cannot be read is dropped if a deny rule's prefix contains its destination" {
 	expect echo exthdr-ping 2001:db8::1 0 , 2001:db8:1::1 0
 	expect echo fragment 192.0.2.1 0 , 198.51.100.1 0
-	attach "$CG" --deny '[2001:db8::/64]:80/tcp' --allow 2001:db8::1 \
+	load_filter "$CG" --deny '[2001:db8::/64]:80/tcp' --allow 2001:db8::1 \
 		--deny 192.0.2.0/24 --allow 192.0.2.1
 	# fail closed: any deny rule, even a port rule or one a longer allow
 	# overrides, since the ports (even the protocol) are unknown
@@ -251,7 +252,7 @@ expect() {
 
 @test "the backstop: 64:ff9b::a.b.c.d behind an IPv6 extension header is dropped when a deny rule covers a.b.c.d" {
 	expect echo exthdr-ping 64:ff9b::192.0.2.7 0
-	attach "$CG" --deny 192.0.2.0/24
+	load_filter "$CG" --deny 192.0.2.0/24
 	# without the header the backstop judges it as a.b.c.d too
 	expect no-reply ping-icmp 64:ff9b::192.0.2.7
 	expect refused exthdr-ping 64:ff9b::192.0.2.7 0
@@ -261,7 +262,7 @@ expect() {
 @test "IPv4 source routing cannot carry a connected UDP socket's datagrams to a denied first hop" {
 	expect reached lsrr 198.51.100.1 7001 192.0.2.1 , 198.51.100.1 7001 203.0.113.9
 	# the socket's peer is allowed: only the backstop sees the first hop
-	attach "$CG" --deny 192.0.2.1 --deny 203.0.113.0/24:7001/udp
+	load_filter "$CG" --deny 192.0.2.1 --deny 203.0.113.0/24:7001/udp
 	expect refused lsrr 198.51.100.1 7001 192.0.2.1 , 198.51.100.1 7001 203.0.113.9
 	expect reached lsrr 198.51.100.1 7001 192.0.2.2 , 198.51.100.1 7002 203.0.113.9
 }
@@ -275,7 +276,7 @@ against_port_rules() {
 	serve 7777
 	serve 7001
 	expect echo "$mode" 192.0.2.1 "$closed" , 2001:db8::1 "$closed"
-	attach "$CG" --deny 192.0.2.0/24 --deny 2001:db8::/64 \
+	load_filter "$CG" --deny 192.0.2.0/24 --deny 2001:db8::/64 \
 		--allow 192.0.2.1:7777-7778/tcp --allow '[2001:db8::1]:7777-7778/tcp' \
 		--allow 192.0.2.1:"$closed"/udp
 	expect echo "$mode" 192.0.2.1 "$open" , 2001:db8::1 "$open" , ::ffff:192.0.2.1 "$open"

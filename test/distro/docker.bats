@@ -7,8 +7,13 @@
 # through sudo, and `docker run --cgroup-parent=jailai.slice` with the
 # guide's seccomp profile and --cap-drop=NET_RAW. Runs last: dockerd leaves
 # its firewall rules.
+#
+# ShellCheck: setup() sets RECIPE* for recipe (helpers.bash), which sets argv
+# and programs for the tests:
+# shellcheck disable=SC2034,SC2154 # set and read across helpers.bash
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 SLICE=jailai.slice
 DIMAGE=jt-busybox

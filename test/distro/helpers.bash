@@ -3,7 +3,7 @@
 # systemd, no network device, the product installed from its package. The
 # guest is the test's own machine, so unlike test/*.bats these suites may
 # shape its root network namespace, users and units; they still remove what
-# they make. Load with `load helpers`.
+# they make. Source it as test/helpers.bash says.
 #
 # The guest's network (world_up): its root namespace is the host, with one
 # uplink, a veth to the namespace $INET_NS that plays the internet
@@ -12,6 +12,7 @@
 # route, since the policy denies every prefix the host is on-link to; its DNS
 # server on 198.51.100.2, the host's resolver in /etc/resolv.conf).
 
+# shellcheck disable=SC2034 # the suites read what is set here (LOADER, ...)
 bats_require_minimum_version 1.5.0
 
 PROJECT_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
@@ -76,7 +77,7 @@ start_bg() {
 	# nsenter execs, so $! is the server itself.
 	[[ $1 == inet ]] && set -- nsenter --net="/run/netns/$INET_NS" "${@:2}"
 	(
-		for fd in /proc/$BASHPID/fd/*; do
+		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			[[ $fd -gt 2 ]] && eval "exec $fd>&-"
 		done

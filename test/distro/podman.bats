@@ -6,8 +6,13 @@
 # started first, jail-ai-policy resolves its cgroup with systemctl, the
 # loader (through sudo -n) filters it, and
 # `podman run --cgroup-parent=jailai.slice` starts the container below it. Real traffic shows what the container reaches.
+#
+# ShellCheck: setup() sets RECIPE* for recipe (helpers.bash), which sets argv
+# and programs for the tests:
+# shellcheck disable=SC2034,SC2154 # set and read across helpers.bash
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 SLICE=jailai.slice
 

@@ -5,8 +5,13 @@
 # login session (su -l: PAM and logind, as an ssh login). Real traffic shows
 # what the container reaches; the cgroups podman 5, conmon and pasta really
 # use are printed as TAP comments.
+#
+# ShellCheck: setup() sets RECIPE* for recipe (helpers.bash), which sets argv
+# and programs for the tests:
+# shellcheck disable=SC2034,SC2154 # set and read across helpers.bash
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 USER_NAME=jtrootless
 
@@ -33,7 +38,6 @@ teardown_file() {
 setup() {
 	[[ -x $LOADER ]] || cannot_run "the package did not install $LOADER"
 	[[ -n ${WORLD:-} ]] || cannot_run "setup_file could not build the world"
-	HOME_DIR=$(getent passwd "$USER_NAME" | cut -d: -f6)
 	UID_N=$(id -u "$USER_NAME")
 	SLICE_CG="$CG2/user.slice/user-$UID_N.slice/user@$UID_N.service/jailai.slice"
 	RECIPE=rootless RECIPE_AS=(u) RECIPE_USER=$USER_NAME RECIPE_CGROUP=$SLICE_CG

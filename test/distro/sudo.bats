@@ -8,7 +8,8 @@
 # non-member is refused by sudo; the journal holds sudo's log line with the
 # whole request.
 
-load helpers
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 
 setup_file() {
 	[[ -x $LOADER ]] || return 0
@@ -47,6 +48,7 @@ SELF_FILTER='cg=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)
 	run_capture as_user jtmember sudo-rs -n -l
 	echo "$output"
 	[[ $status -eq 0 && -z $stderr && $output == *"(root) NOPASSWD: /usr/libexec/jail-ai-ebpf-loader"* ]]
+	# shellcheck disable=SC2012 # a listing for the log, not parsed
 	ls -l /etc/sudoers.d/jail-ai-ebpf-loader /usr/libexec/jail-ai-ebpf-loader | sed 's/^/# /' >&3
 }
 
@@ -69,6 +71,7 @@ SELF_FILTER='cg=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)
 	# sudo logs to syslog, which the journal holds on a Debian 13 host.
 	journalctl --sync
 	request="COMMAND=/usr/libexec/jail-ai-ebpf-loader --cgroup $cg --deny $SERVER --deny 198.51.100.0/24 --allow 198.51.100.0:53"
+	# shellcheck disable=SC2317 # called by eventually
 	logged() { journalctl -q -o cat --since "@$since" SYSLOG_IDENTIFIER=sudo | grep -F "jtmember : PWD=" | grep -qF "USER=root ; $request"; }
 	eventually logged
 	journalctl -q -o cat --since "@$since" SYSLOG_IDENTIFIER=sudo | sed 's/^/# journal: /' >&3
