@@ -222,8 +222,9 @@ static int attach(int cgroup_fd, enum hook hook, int prog_fd)
  * attached (a racing loader replaced it first). */
 static int replace(int cgroup_fd, enum hook hook, int new_fd, int old_fd)
 {
-	LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
-		    .replace_prog_fd = old_fd);
+	struct bpf_prog_attach_opts opts = { .sz = sizeof(opts),
+					     .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+					     .replace_prog_fd = old_fd };
 
 	return -bpf_prog_attach_opts(new_fd, cgroup_fd, hook_attach_type[hook], &opts);
 }

@@ -25,7 +25,8 @@ static int rule_keys(const char *text, int deny, struct rule_key *keys, __u32 *v
 {
 	char buf[128], *addr = buf, *ports = NULL, *slash, *proto;
 	unsigned long prefixlen, first = 0, last = 0, port, level;
-	int family, n = 0, kind, protocols = 0;
+	int family, n = 0, kind;
+	unsigned int protocols = 0;
 	size_t size = strlen(text) + 1;
 	struct rule_key key;
 
