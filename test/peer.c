@@ -119,8 +119,7 @@ static int report(const char *prefix, int outcome)
 
 /* ADDR and PORT (0 allowed: any port); "::" is any address of both
  * families. */
-static int parse_endpoint(const char *text, const char *port_text,
-			  struct endpoint *e)
+static int parse_endpoint(const char *text, const char *port_text, struct endpoint *e)
 {
 	unsigned int port = 0;
 
@@ -137,18 +136,23 @@ static unsigned int endpoint_port(const struct endpoint *e)
 }
 
 /* A socket of e's family bound to e; AF_INET6 ones are dual-stack. With
- * reuse, SO_REUSEADDR and SO_REUSEPORT come first (a listener's port). */
+ * reuse, SO_REUSEADDR and SO_REUSEPORT come first (a listener's port). A
+ * TCP client bound to an address without a port gets its port at connect(),
+ * per destination (IP_BIND_ADDRESS_NO_PORT): a flood of short connections
+ * then reuses ports in TIME_WAIT on loopback instead of running out of
+ * them, however long the flood lasts on a loaded machine. */
 static int bound_socket(const struct endpoint *e, int type, int reuse)
 {
 	int fd = socket(e->family, type | SOCK_CLOEXEC, 0), on = 1, off = 0;
+	int client = (type & ~SOCK_NONBLOCK) == SOCK_STREAM && !reuse && endpoint_port(e) == 0;
 
 	if (fd < 0)
 		return -1;
-	if ((e->family == AF_INET6 &&
+	if ((client && setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on))) ||
+	    (e->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off))) ||
-	    (reuse &&
-	     (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))) ||
+	    (reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+		       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)))) ||
 	    bind(fd, (const struct sockaddr *)&e->addr, e->len)) {
 		close(fd);
 		return -1;
@@ -173,8 +177,7 @@ static int send_all(int fd, const char *data, size_t len)
 }
 
 /* Read exactly len bytes and compare them with want. */
-static int expect_bytes(int fd, const char *want, size_t len,
-			long long deadline)
+static int expect_bytes(int fd, const char *want, size_t len, long long deadline)
 {
 	char buf[LINE_MAX_LEN + 1] = { 0 };
 	size_t got = 0;
@@ -212,20 +215,17 @@ static int echo_line(int fd, const char *line, size_t len, int *held)
 }
 
 /* Connect from src to dst and read the greeting; *fdp on success. */
-static int open_connection(const struct endpoint *src,
-			   const struct endpoint *dst, int *fdp)
+static int open_connection(const struct endpoint *src, const struct endpoint *dst, int *fdp)
 {
 	long long deadline = now_ms() + WAIT_MS;
-	int fd = bound_socket(src, SOCK_STREAM | SOCK_NONBLOCK,
-			      endpoint_port(src) != 0);
+	int fd = bound_socket(src, SOCK_STREAM | SOCK_NONBLOCK, endpoint_port(src) != 0);
 	int on = 1, err = 0, rc;
 	socklen_t len = sizeof(err);
 
 	if (fd < 0)
 		return failure();
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
-	    (connect(fd, (const struct sockaddr *)&dst->addr, dst->len) &&
-	     errno != EINPROGRESS)) {
+	    (connect(fd, (const struct sockaddr *)&dst->addr, dst->len) && errno != EINPROGRESS)) {
 		rc = failure();
 		close(fd);
 		return rc;
@@ -345,8 +345,7 @@ static int listen_tcp(const struct endpoint *e)
 		fd = accept4(fds[0].fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (nfds == 1 + MAX_CLIENTS ||
-		    send_all(fd, greeting, sizeof(greeting) - 1)) {
+		if (nfds == 1 + MAX_CLIENTS || send_all(fd, greeting, sizeof(greeting) - 1)) {
 			close(fd);
 			continue;
 		}
@@ -370,12 +369,10 @@ static int udp_echo(const struct endpoint *e)
 	flush();
 	for (;;) {
 		len = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-			     &len);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
 		if (n < 0)
 			continue;
-		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from,
-			   len) == n)
+		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len) == n)
 			printf("replied\n");
 		else
 			report("", failure());
@@ -388,8 +385,7 @@ static int udp_send(const struct endpoint *src, const struct endpoint *dst)
 	int fd = bound_socket(src, SOCK_DGRAM, 0);
 
 	if (fd < 0 ||
-	    sendto(fd, "datagram\n", 9, 0, (const struct sockaddr *)&dst->addr,
-		   dst->len) != 9)
+	    sendto(fd, "datagram\n", 9, 0, (const struct sockaddr *)&dst->addr, dst->len) != 9)
 		return report("", failure());
 	printf("sent\n");
 	close(fd);
@@ -416,18 +412,15 @@ static uint16_t fold(uint32_t sum)
 }
 
 /* The TCP checksum of an IPv4 segment covers a pseudo header. */
-static uint16_t tcp4_checksum(const struct endpoint *src,
-			      const struct endpoint *dst, const void *segment,
-			      size_t len)
+static uint16_t tcp4_checksum(const struct endpoint *src, const struct endpoint *dst,
+			      const void *segment, size_t len)
 {
 	uint8_t pseudo[12] = { [9] = IPPROTO_TCP };
 
 	memcpy(pseudo, &((const struct sockaddr_in *)&src->addr)->sin_addr, 4);
-	memcpy(pseudo + 4, &((const struct sockaddr_in *)&dst->addr)->sin_addr,
-	       4);
+	memcpy(pseudo + 4, &((const struct sockaddr_in *)&dst->addr)->sin_addr, 4);
 	pseudo[11] = (uint8_t)len;
-	return fold(
-		sum_words(segment, len, sum_words(pseudo, sizeof(pseudo), 0)));
+	return fold(sum_words(segment, len, sum_words(pseudo, sizeof(pseudo), 0)));
 }
 
 /* What a listener's SYN-ACK looks like, sent by a raw socket instead: the
@@ -454,11 +447,10 @@ static int raw_synack(const struct endpoint *src, const struct endpoint *dst)
 	((struct sockaddr_in *)&here.addr)->sin_port = 0;
 	((struct sockaddr_in *)&to.addr)->sin_port = 0;
 	if ((src->family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &offset,
-			sizeof(offset))) ||
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &offset, sizeof(offset))) ||
 	    bind(fd, (struct sockaddr *)&here.addr, here.len) ||
-	    sendto(fd, &th, sizeof(th), 0, (struct sockaddr *)&to.addr,
-		   to.len) != (ssize_t)sizeof(th)) {
+	    sendto(fd, &th, sizeof(th), 0, (struct sockaddr *)&to.addr, to.len) !=
+		    (ssize_t)sizeof(th)) {
 		rc = failure();
 		close(fd);
 		return report("", rc);
@@ -508,9 +500,8 @@ static int reroute(const struct endpoint *e, const struct endpoint *hop)
 	    (client = socket(e->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(client, (const struct sockaddr *)&e->addr, e->len) ||
 	    (fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
-	    source_route(fd, hop) || send_all(fd, line, sizeof(line) - 1) ||
-	    ioctl(fd, SIOCOUTQNSD, &held))
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) || source_route(fd, hop) ||
+	    send_all(fd, line, sizeof(line) - 1) || ioctl(fd, SIOCOUTQNSD, &held))
 		rc = failure();
 	if (fd >= 0)
 		close(fd);
@@ -529,8 +520,8 @@ static int reroute(const struct endpoint *e, const struct endpoint *hop)
 }
 
 /* An outgoing TCP SYN-ACK from port in frame buf? Its destination in dst. */
-static int outgoing_synack(const uint8_t *buf, size_t len, unsigned int port,
-			   char *dst, size_t dst_len)
+static int outgoing_synack(const uint8_t *buf, size_t len, unsigned int port, char *dst,
+			   size_t dst_len)
 {
 	const struct tcphdr *th;
 	size_t offset;
@@ -585,8 +576,7 @@ static int capture(unsigned int port, const char *marker)
 		if (rc)
 			return report("", rc);
 		len = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-			     &len);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
 		if (n <= 0 || from.sll_pkttype != PACKET_OUTGOING ||
 		    !outgoing_synack(buf, (size_t)n, port, dst, sizeof(dst)))
 			continue;
@@ -603,34 +593,26 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	unsigned int port;
 
-	if (argc == 4 && strcmp(mode, "listen") == 0 &&
-	    !parse_endpoint(argv[2], argv[3], &a))
+	if (argc == 4 && strcmp(mode, "listen") == 0 && !parse_endpoint(argv[2], argv[3], &a))
 		return listen_tcp(&a);
-	if (argc == 4 && strcmp(mode, "udp-echo") == 0 &&
-	    !parse_endpoint(argv[2], argv[3], &a))
+	if (argc == 4 && strcmp(mode, "udp-echo") == 0 && !parse_endpoint(argv[2], argv[3], &a))
 		return udp_echo(&a);
-	if (argc == 6 && strcmp(mode, "talk") == 0 &&
-	    !parse_endpoint(argv[2], argv[3], &a) &&
+	if (argc == 6 && strcmp(mode, "talk") == 0 && !parse_endpoint(argv[2], argv[3], &a) &&
 	    !parse_endpoint(argv[4], argv[5], &b))
 		return talk(&a, &b);
-	if (argc == 5 && strcmp(mode, "flood") == 0 &&
-	    !parse_endpoint(argv[2], "0", &a) &&
+	if (argc == 5 && strcmp(mode, "flood") == 0 && !parse_endpoint(argv[2], "0", &a) &&
 	    !parse_endpoint(argv[3], argv[4], &b))
 		return flood(&a, &b);
-	if (argc == 5 && strcmp(mode, "udp-send") == 0 &&
-	    !parse_endpoint(argv[2], "0", &a) &&
+	if (argc == 5 && strcmp(mode, "udp-send") == 0 && !parse_endpoint(argv[2], "0", &a) &&
 	    !parse_endpoint(argv[3], argv[4], &b))
 		return udp_send(&a, &b);
-	if (argc == 6 && strcmp(mode, "raw-synack") == 0 &&
-	    !parse_endpoint(argv[2], argv[3], &a) &&
+	if (argc == 6 && strcmp(mode, "raw-synack") == 0 && !parse_endpoint(argv[2], argv[3], &a) &&
 	    !parse_endpoint(argv[4], argv[5], &b) && a.family == b.family)
 		return raw_synack(&a, &b);
-	if (argc == 5 && strcmp(mode, "reroute") == 0 &&
-	    !parse_endpoint(argv[2], argv[3], &a) &&
+	if (argc == 5 && strcmp(mode, "reroute") == 0 && !parse_endpoint(argv[2], argv[3], &a) &&
 	    !parse_endpoint(argv[4], "0", &b) && a.family == b.family)
 		return reroute(&a, &b);
-	if (argc == 4 && strcmp(mode, "capture") == 0 &&
-	    !parse_port(argv[2], &port))
+	if (argc == 4 && strcmp(mode, "capture") == 0 && !parse_port(argv[2], &port))
 		return capture(port, argv[3]);
 	(void)fputs(usage, stderr);
 	return EXIT_USAGE;
