@@ -34,11 +34,9 @@ static const struct {
 	enum bpf_attach_type attach_type;
 } hooks[] = {
 	{ "sockops", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS },
-	{ "connect4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
-	  BPF_CGROUP_INET4_CONNECT },
+	{ "connect4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT },
 	{ "sendmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG },
-	{ "connect6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
-	  BPF_CGROUP_INET6_CONNECT },
+	{ "connect6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_CONNECT },
 	{ "sendmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG },
 	{ "egress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS },
 };
@@ -89,18 +87,15 @@ int main(int argc, char **argv)
 	char *end;
 
 	if (argc < 4 || argc > 5) {
-		fprintf(stderr,
-			"usage: fillhook CGROUP HOOK COUNT|full|exclusive [NAME]\n");
+		fprintf(stderr, "usage: fillhook CGROUP HOOK COUNT|full|exclusive [NAME]\n");
 		return 2;
 	}
-	for (hook = 0; hook < n_hooks && strcmp(hooks[hook].name, argv[2]) != 0;
-	     hook++)
+	for (hook = 0; hook < n_hooks && strcmp(hooks[hook].name, argv[2]) != 0; hook++)
 		;
 	full = strcmp(argv[3], "full") == 0;
 	exclusive = strcmp(argv[3], "exclusive") == 0;
 	count = full ? 1000 : exclusive ? 1 : strtol(argv[3], &end, 10);
-	if (hook == n_hooks ||
-	    (!full && !exclusive && (*end || count < 1 || count > 1000))) {
+	if (hook == n_hooks || (!full && !exclusive && (*end || count < 1 || count > 1000))) {
 		fprintf(stderr, "fillhook: bad hook or count\n");
 		return 2;
 	}

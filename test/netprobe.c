@@ -68,11 +68,10 @@ enum {
 static const char payload[] = "netprobe echo\n";
 #define PAYLOAD_LEN (sizeof(payload) - 1)
 
-static const char usage[] =
-	"usage: netprobe serve PORT (MPTCP on PORT+1)\n"
-	"       netprobe tcp|tfo|mptcp|udp-sendto|udp-connect ADDR PORT\n"
-	"       netprobe raw-icmp|ping-icmp ADDR [PORT]\n"
-	"       netprobe hold|late|threads ADDR PORT\n";
+static const char usage[] = "usage: netprobe serve PORT (MPTCP on PORT+1)\n"
+			    "       netprobe tcp|tfo|mptcp|udp-sendto|udp-connect ADDR PORT\n"
+			    "       netprobe raw-icmp|ping-icmp ADDR [PORT]\n"
+			    "       netprobe hold|late|threads ADDR PORT\n";
 
 /* An AF_INET6 socket that also reaches IPv4-mapped addresses. */
 static int open_socket(int family, int type, int protocol)
@@ -140,13 +139,11 @@ static int finish_connect(int fd, long long deadline)
 
 /* tcp, tfo and mptcp, on the socket *fdp or, if that is -1, on a new one;
  * on success *fdp holds the connected socket, else it is closed. */
-static int stream_connect(const struct endpoint *t, int protocol, int fastopen,
-			  long long deadline, size_t *sent, int *fdp)
+static int stream_connect(const struct endpoint *t, int protocol, int fastopen, long long deadline,
+			  size_t *sent, int *fdp)
 {
 	const struct sockaddr *to = (const struct sockaddr *)&t->addr;
-	int fd = *fdp >= 0 ? *fdp :
-			     open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK,
-					 protocol);
+	int fd = *fdp >= 0 ? *fdp : open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK, protocol);
 	int flags = MSG_FASTOPEN | MSG_NOSIGNAL, rc = 0;
 	ssize_t n;
 
@@ -184,12 +181,10 @@ static int is_mptcp(int fd)
 	return getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &info, &len) == 0;
 }
 
-static int stream_probe(const struct endpoint *t, int protocol, int fastopen,
-			long long deadline)
+static int stream_probe(const struct endpoint *t, int protocol, int fastopen, long long deadline)
 {
 	size_t sent;
-	int fd = -1,
-	    rc = stream_connect(t, protocol, fastopen, deadline, &sent, &fd);
+	int fd = -1, rc = stream_connect(t, protocol, fastopen, deadline, &sent, &fd);
 
 	if (rc)
 		return rc;
@@ -200,11 +195,9 @@ static int stream_probe(const struct endpoint *t, int protocol, int fastopen,
 	return rc;
 }
 
-static int udp_probe(const struct endpoint *t, int use_connect,
-		     long long deadline)
+static int udp_probe(const struct endpoint *t, int use_connect, long long deadline)
 {
-	int fd =
-		open_socket(t->family, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
+	int fd = open_socket(t->family, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
 	const struct sockaddr *to = (const struct sockaddr *)&t->addr;
 	int rc = 0;
 
@@ -240,8 +233,7 @@ static uint16_t inet_checksum(const void *data, size_t len)
 }
 
 /* Is this (an IPv4 raw read includes the IP header) our echo reply? */
-static int is_reply(const uint8_t *buf, size_t len, int family, int raw,
-		    uint16_t id, uint16_t seq)
+static int is_reply(const uint8_t *buf, size_t len, int family, int raw, uint16_t id, uint16_t seq)
 {
 	const struct icmphdr *icmp;
 	size_t skip = 0;
@@ -254,23 +246,19 @@ static int is_reply(const uint8_t *buf, size_t len, int family, int raw,
 	if (len < skip + sizeof(*icmp) + PAYLOAD_LEN)
 		return 0;
 	icmp = (const struct icmphdr *)(buf + skip);
-	if (icmp->type !=
-	    (family == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY))
+	if (icmp->type != (family == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY))
 		return 0;
 	/* A ping socket's id is its port, chosen by the kernel. */
 	if (raw && icmp->un.echo.id != htons(id))
 		return 0;
-	return icmp->un.echo.sequence == htons(seq) &&
-	       memcmp(icmp + 1, payload, PAYLOAD_LEN) == 0;
+	return icmp->un.echo.sequence == htons(seq) && memcmp(icmp + 1, payload, PAYLOAD_LEN) == 0;
 }
 
 /* raw: SOCK_RAW (needs CAP_NET_RAW); else a ping socket (SOCK_DGRAM). */
 static int icmp_probe(const struct endpoint *t, int raw, long long deadline)
 {
 	int protocol = t->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
-	int fd = open_socket(t->family,
-			     (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK,
-			     protocol);
+	int fd = open_socket(t->family, (raw ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK, protocol);
 	uint16_t id = (uint16_t)getpid(), seq = 1;
 	uint8_t packet[sizeof(struct icmphdr) + PAYLOAD_LEN], buf[512];
 	struct icmphdr *icmp = (struct icmphdr *)packet;
@@ -289,8 +277,7 @@ static int icmp_probe(const struct endpoint *t, int raw, long long deadline)
 	/* The kernel sums ICMPv6 and ping sockets itself. */
 	if (t->family == AF_INET && raw)
 		icmp->checksum = inet_checksum(packet, sizeof(packet));
-	if (sendto(fd, packet, sizeof(packet), 0, (struct sockaddr *)&to,
-		   t->len) < 0) {
+	if (sendto(fd, packet, sizeof(packet), 0, (struct sockaddr *)&to, t->len) < 0) {
 		rc = failure();
 		close(fd);
 		return rc;
@@ -331,8 +318,7 @@ static int report(int outcome, long long start)
 		return EXIT_REFUSED;
 	default:
 		name = strerrorname_np(outcome);
-		printf("error %s in %lld ms\n", name ? name : "UNKNOWN",
-		       elapsed);
+		printf("error %s in %lld ms\n", name ? name : "UNKNOWN", elapsed);
 		return EXIT_ERROR;
 	}
 }
@@ -343,8 +329,7 @@ static int hold(const struct endpoint *t)
 	long long start = now_ms();
 	char line[64];
 	size_t sent;
-	int fd = -1,
-	    rc = stream_connect(t, IPPROTO_TCP, 0, start + WAIT_MS, &sent, &fd);
+	int fd = -1, rc = stream_connect(t, IPPROTO_TCP, 0, start + WAIT_MS, &sent, &fd);
 
 	if (rc)
 		return report(rc, start);
@@ -365,8 +350,7 @@ static int late(const struct endpoint *t)
 	long long start;
 	char line[64];
 	size_t sent;
-	int rc, fd = open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK,
-				 IPPROTO_TCP);
+	int rc, fd = open_socket(t->family, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
 
 	if (fd < 0)
 		return report(failure(), now_ms());
@@ -417,10 +401,8 @@ static int threads(const struct endpoint *t)
 
 	for (i = 0; i < 2; i++) {
 		probers[i].t = t;
-		if (sem_init(&probers[i].ready, 0, 0) < 0 ||
-		    sem_init(&probers[i].go, 0, 0) < 0 ||
-		    pthread_create(&probers[i].thread, NULL, run_prober,
-				   &probers[i]) != 0)
+		if (sem_init(&probers[i].ready, 0, 0) < 0 || sem_init(&probers[i].go, 0, 0) < 0 ||
+		    pthread_create(&probers[i].thread, NULL, run_prober, &probers[i]) != 0)
 			return EXIT_OSERR;
 		while (sem_wait(&probers[i].ready) < 0)
 			;
@@ -440,8 +422,7 @@ static int threads(const struct endpoint *t)
 
 static int listen_on(int type, int protocol, unsigned int port)
 {
-	struct sockaddr_in6 any = { .sin6_family = AF_INET6,
-				    .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 	int fd = open_socket(AF_INET6, type, protocol), on = 1, queue = 16;
 
 	if (fd < 0)
@@ -451,8 +432,8 @@ static int listen_on(int type, int protocol, unsigned int port)
 		goto fail;
 	if (type == SOCK_DGRAM)
 		return fd;
-	if (protocol == IPPROTO_TCP && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN,
-						  &queue, sizeof(queue)) < 0)
+	if (protocol == IPPROTO_TCP &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &queue, sizeof(queue)) < 0)
 		goto fail;
 	if (listen(fd, queue) == 0)
 		return fd;
@@ -466,8 +447,7 @@ static void echo_datagram(int fd)
 	struct sockaddr_storage from;
 	socklen_t len = sizeof(from);
 	char buf[2048];
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-			     &len);
+	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
 
 	if (n > 0)
 		sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
@@ -493,8 +473,7 @@ static int serve(unsigned int port)
 	fds[0].fd = listen_on(SOCK_STREAM, IPPROTO_TCP, port);
 	fds[1].fd = listen_on(SOCK_DGRAM, IPPROTO_UDP, port);
 	if (fds[0].fd < 0 || fds[1].fd < 0) {
-		fprintf(stderr, "netprobe: serve %u: %s\n", port,
-			strerror(errno));
+		fprintf(stderr, "netprobe: serve %u: %s\n", port, strerror(errno));
 		return EXIT_OSERR;
 	}
 	fds[2].fd = listen_on(SOCK_STREAM, IPPROTO_MPTCP, port + 1);
@@ -515,8 +494,7 @@ static int serve(unsigned int port)
 			if (i == 1) {
 				echo_datagram(fds[i].fd);
 			} else if (i < 3) {
-				fd = accept4(fds[i].fd, NULL, NULL,
-					     SOCK_CLOEXEC);
+				fd = accept4(fds[i].fd, NULL, NULL, SOCK_CLOEXEC);
 				if (fd < 0)
 					continue;
 				if (nfds == 3 + MAX_CLIENTS) {
@@ -568,16 +546,12 @@ static int probe(enum mode mode, const struct endpoint *t)
 	switch (mode) {
 	case TCP:
 	case TFO:
-		return report(stream_probe(t, IPPROTO_TCP, mode == TFO,
-					   deadline),
-			      start);
+		return report(stream_probe(t, IPPROTO_TCP, mode == TFO, deadline), start);
 	case MPTCP:
-		return report(stream_probe(t, IPPROTO_MPTCP, 0, deadline),
-			      start);
+		return report(stream_probe(t, IPPROTO_MPTCP, 0, deadline), start);
 	case UDP_SENDTO:
 	case UDP_CONNECT:
-		return report(udp_probe(t, mode == UDP_CONNECT, deadline),
-			      start);
+		return report(udp_probe(t, mode == UDP_CONNECT, deadline), start);
 	case RAW_ICMP:
 	case PING_ICMP:
 		return report(icmp_probe(t, mode == RAW_ICMP, deadline), start);
@@ -597,8 +571,8 @@ int main(int argc, char **argv)
 	struct endpoint t;
 	int icmp;
 
-	if (argc == 3 && strcmp(argv[1], "serve") == 0 &&
-	    parse_port(argv[2], &port) == 0 && port < 65535)
+	if (argc == 3 && strcmp(argv[1], "serve") == 0 && parse_port(argv[2], &port) == 0 &&
+	    port < 65535)
 		return serve(port);
 	if (argc == 3 || argc == 4)
 		for (mode = 0; mode < MODES; mode++)
@@ -606,8 +580,7 @@ int main(int argc, char **argv)
 				break;
 	icmp = mode == RAW_ICMP || mode == PING_ICMP;
 	if (mode == MODES || (argc == 3 && !icmp) ||
-	    (argc == 4 && parse_port(argv[3], &port) < 0) ||
-	    endpoint_from(argv[2], port, &t) < 0) {
+	    (argc == 4 && parse_port(argv[3], &port) < 0) || endpoint_from(argv[2], port, &t) < 0) {
 		(void)fputs(usage, stderr);
 		return EXIT_USAGE;
 	}

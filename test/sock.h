@@ -85,8 +85,7 @@ static inline int parse_port(const char *text, unsigned int *port)
 
 /* e becomes the IPv4 or IPv6 literal text (no scope, no brackets) with
  * port (host byte order). 0 on success, -1 if text is neither. */
-static inline int endpoint_from(const char *text, unsigned int port,
-				struct endpoint *e)
+static inline int endpoint_from(const char *text, unsigned int port, struct endpoint *e)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&e->addr;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&e->addr;

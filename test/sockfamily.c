@@ -72,11 +72,10 @@
 
 enum { EXIT_FAILED = 1, EXIT_USAGE = 64, EXIT_OSERR = 71 };
 
-static const char usage[] =
-	"usage: sockfamily families\n"
-	"       sockfamily seccomp PID\n"
-	"       sockfamily send-udp ADDR[%IFNAME] PORT TEXT\n"
-	"       sockfamily listen-udp PORT [GROUP%IFNAME]...\n";
+static const char usage[] = "usage: sockfamily families\n"
+			    "       sockfamily seccomp PID\n"
+			    "       sockfamily send-udp ADDR[%IFNAME] PORT TEXT\n"
+			    "       sockfamily listen-udp PORT [GROUP%IFNAME]...\n";
 
 /* One socket call: native x86-64 socket(), ia32 socket() or socketcall(). */
 enum abi { NATIVE, IA32_SOCKET_CALL, IA32_SOCKETCALL_CALL };
@@ -100,10 +99,8 @@ static const struct attempt attempts[] = {
 	{ "xdp", NATIVE, AF_XDP, SOCK_RAW, 0 },
 	{ "ia32-socket-inet", IA32_SOCKET_CALL, AF_INET, SOCK_STREAM, 0 },
 	{ "ia32-socket-vsock", IA32_SOCKET_CALL, AF_VSOCK, SOCK_STREAM, 0 },
-	{ "ia32-socketcall-inet", IA32_SOCKETCALL_CALL, AF_INET, SOCK_STREAM,
-	  0 },
-	{ "ia32-socketcall-vsock", IA32_SOCKETCALL_CALL, AF_VSOCK, SOCK_STREAM,
-	  0 },
+	{ "ia32-socketcall-inet", IA32_SOCKETCALL_CALL, AF_INET, SOCK_STREAM, 0 },
+	{ "ia32-socketcall-vsock", IA32_SOCKETCALL_CALL, AF_VSOCK, SOCK_STREAM, 0 },
 };
 
 #define ATTEMPTS (sizeof(attempts) / sizeof(attempts[0]))
@@ -130,8 +127,7 @@ static void report(const char *name, long ret, int err)
  * in ebx, ecx, edx; the result (or -errno) in eax. Older kernels clobber
  * r8-r11 on this path.
  */
-static int ia32_syscall3(int nr, unsigned int arg1, unsigned int arg2,
-			 unsigned int arg3)
+static int ia32_syscall3(int nr, unsigned int arg1, unsigned int arg2, unsigned int arg3)
 {
 	int ret = nr;
 
@@ -157,8 +153,8 @@ static void try_ia32(const struct attempt *attempt, unsigned int *args)
 	}
 	if (child == 0) {
 		if (attempt->abi == IA32_SOCKET_CALL) {
-			ret = ia32_syscall3(IA32_SOCKET, attempt->domain,
-					    attempt->type, attempt->protocol);
+			ret = ia32_syscall3(IA32_SOCKET, attempt->domain, attempt->type,
+					    attempt->protocol);
 		} else {
 			args[0] = attempt->domain;
 			args[1] = attempt->type;
@@ -185,8 +181,7 @@ static int run_families(void)
 	int fd;
 
 	/* socketcall reads its arguments through a 32-bit pointer. */
-	args = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+	args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
 		    // cppcheck-suppress invalidFunctionArg ; no file: fd -1
 		    -1, 0);
 	if (args == MAP_FAILED) {
@@ -214,8 +209,8 @@ static int run_families(void)
  * Returns 0 and the filter's verdict in *verdict, or -1 for an instruction
  * the kernel would not have accepted.
  */
-static int run_bpf(const struct sock_filter *prog, size_t len,
-		   const struct seccomp_data *data, uint32_t *verdict)
+static int run_bpf(const struct sock_filter *prog, size_t len, const struct seccomp_data *data,
+		   uint32_t *verdict)
 {
 	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 }, operand;
 	size_t pc = 0;
@@ -239,11 +234,9 @@ static int run_bpf(const struct sock_filter *prog, size_t len,
 				a = k;
 			} else if (ins->code == (BPF_LDX | BPF_IMM)) {
 				x = k;
-			} else if (k < BPF_MEMWORDS &&
-				   ins->code == (BPF_LD | BPF_MEM)) {
+			} else if (k < BPF_MEMWORDS && ins->code == (BPF_LD | BPF_MEM)) {
 				a = mem[k];
-			} else if (k < BPF_MEMWORDS &&
-				   ins->code == (BPF_LDX | BPF_MEM)) {
+			} else if (k < BPF_MEMWORDS && ins->code == (BPF_LDX | BPF_MEM)) {
 				x = mem[k];
 			} else {
 				return -1;
@@ -289,8 +282,7 @@ static int run_bpf(const struct sock_filter *prog, size_t len,
 			case BPF_MOD:
 				if (!operand)
 					return -1;
-				a = BPF_OP(ins->code) == BPF_DIV ? a / operand :
-								   a % operand;
+				a = BPF_OP(ins->code) == BPF_DIV ? a / operand : a % operand;
 				break;
 			default:
 				return -1;
@@ -351,26 +343,23 @@ static int get_filters(pid_t pid, struct filter *filters, int max)
 	int n, status, i;
 
 	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 ||
-	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 ||
-	    waitpid(pid, &status, __WALL) != pid) {
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 || waitpid(pid, &status, __WALL) != pid) {
 		perror("sockfamily: ptrace");
 		return -1;
 	}
 	for (n = 0; n < max; n++) {
-		len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n,
-			     NULL);
+		len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, NULL);
 		/* ENOENT: no filter this old; EINVAL: no filter at all. */
 		if (len < 0 && (errno == ENOENT || (n == 0 && errno == EINVAL)))
 			break;
 		if (len <= 0)
 			goto fail;
 		filters[n].len = (size_t)len;
-		filters[n].prog =
-			calloc(filters[n].len, sizeof(*filters->prog));
+		filters[n].prog = calloc(filters[n].len, sizeof(*filters->prog));
 		if (!filters[n].prog)
 			goto fail;
-		if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n,
-			   filters[n].prog) != len) {
+		if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, filters[n].prog) !=
+		    len) {
 			n++;
 			goto fail;
 		}
@@ -387,8 +376,8 @@ fail:
 
 /* What the kernel decides with every filter: the most restrictive action
  * wins (kernel/seccomp.c, seccomp_run_filters), the newest on a tie. */
-static int decide(const struct filter *filters, int n,
-		  const struct seccomp_data *data, uint32_t *verdict)
+static int decide(const struct filter *filters, int n, const struct seccomp_data *data,
+		  uint32_t *verdict)
 {
 	uint32_t ret = SECCOMP_RET_ALLOW, cur;
 	int i;
@@ -447,8 +436,7 @@ static int run_seccomp(const char *pid_text)
 
 	errno = 0;
 	pid = strtoul(pid_text, &end, 10);
-	if (pid_text[0] < '1' || pid_text[0] > '9' || errno || *end ||
-	    pid > INT32_MAX) {
+	if (pid_text[0] < '1' || pid_text[0] > '9' || errno || *end || pid > INT32_MAX) {
 		(void)fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -457,15 +445,13 @@ static int run_seccomp(const char *pid_text)
 		return EXIT_OSERR;
 	for (i = 0; i < ATTEMPTS; i++) {
 		memset(&data, 0, sizeof(data));
-		data.arch = attempts[i].abi == NATIVE ? AUDIT_ARCH_X86_64 :
-							AUDIT_ARCH_I386;
+		data.arch = attempts[i].abi == NATIVE ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_I386;
 		if (attempts[i].abi == IA32_SOCKETCALL_CALL) {
 			data.nr = IA32_SOCKETCALL;
 			data.args[0] = SYS_SOCKET;
 			data.args[1] = IA32_ARGS_ADDRESS;
 		} else {
-			data.nr = attempts[i].abi == NATIVE ? SYS_socket :
-							      IA32_SOCKET;
+			data.nr = attempts[i].abi == NATIVE ? SYS_socket : IA32_SOCKET;
 			data.args[0] = attempts[i].domain;
 			data.args[1] = attempts[i].type;
 			data.args[2] = attempts[i].protocol;
@@ -486,8 +472,7 @@ static int run_seccomp(const char *pid_text)
 }
 
 /* ADDR[%IFNAME] into ss; 0, or -1 when it is no address. */
-static int parse_address(const char *text, struct sockaddr_storage *ss,
-			 socklen_t *len)
+static int parse_address(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
@@ -527,8 +512,7 @@ static int send_udp(const char *target, const char *port_text, const char *text)
 	unsigned int port;
 	int fd, one = 1, err = 0;
 
-	if (parse_address(target, &ss, &len) < 0 ||
-	    parse_port(port_text, &port) < 0) {
+	if (parse_address(target, &ss, &len) < 0 || parse_port(port_text, &port) < 0) {
 		(void)fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -537,8 +521,7 @@ static int send_udp(const char *target, const char *port_text, const char *text)
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
 	    sendto(fd, text, strlen(text), 0, (struct sockaddr *)&ss, len) < 0)
 		err = errno;
 	if (fd >= 0)
@@ -572,13 +555,11 @@ static int join(int fd4, int fd6, const char *spec)
 		memset(&mreq4, 0, sizeof(mreq4));
 		mreq4.imr_multiaddr = ((struct sockaddr_in *)&ss)->sin_addr;
 		mreq4.imr_ifindex = (int)ifindex;
-		return setsockopt(fd4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq4,
-				  sizeof(mreq4));
+		return setsockopt(fd4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq4, sizeof(mreq4));
 	}
 	mreq6.ipv6mr_multiaddr = ((struct sockaddr_in6 *)&ss)->sin6_addr;
 	mreq6.ipv6mr_interface = ifindex;
-	return setsockopt(fd6, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mreq6,
-			  sizeof(mreq6));
+	return setsockopt(fd6, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mreq6, sizeof(mreq6));
 }
 
 /* Print one received datagram as "TEXT to DST from SRC". */
@@ -606,22 +587,18 @@ static void receive(int fd)
 		return;
 	text[n] = '\0';
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level == IPPROTO_IP &&
-		    cmsg->cmsg_type == IP_PKTINFO) {
+		if (cmsg->cmsg_level == IPPROTO_IP && cmsg->cmsg_type == IP_PKTINFO) {
 			memcpy(&info4, CMSG_DATA(cmsg), sizeof(info4));
 			inet_ntop(AF_INET, &info4.ipi_addr, dst, sizeof(dst));
-		} else if (cmsg->cmsg_level == IPPROTO_IPV6 &&
-			   cmsg->cmsg_type == IPV6_PKTINFO) {
+		} else if (cmsg->cmsg_level == IPPROTO_IPV6 && cmsg->cmsg_type == IPV6_PKTINFO) {
 			memcpy(&info6, CMSG_DATA(cmsg), sizeof(info6));
 			inet_ntop(AF_INET6, &info6.ipi6_addr, dst, sizeof(dst));
 		}
 	}
 	if (from.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr,
-			  src, sizeof(src));
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src, sizeof(src));
 	else if (from.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr,
-			  src, sizeof(src));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, src, sizeof(src));
 	printf("%s to %s from %s\n", text, dst, src);
 	(void)fflush(stdout);
 }
@@ -629,8 +606,7 @@ static void receive(int fd)
 static int listen_udp(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-				     .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
 	struct pollfd fds[2];
 	unsigned int port;
 	time_t until;
@@ -646,10 +622,8 @@ static int listen_udp(int argc, char **argv)
 	fds[1].fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fds[0].fd < 0 || fds[1].fd < 0 ||
 	    setsockopt(fds[0].fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) ||
-	    setsockopt(fds[1].fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		       sizeof(one)) ||
-	    setsockopt(fds[1].fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-		       sizeof(one)) ||
+	    setsockopt(fds[1].fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    setsockopt(fds[1].fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) ||
 	    bind(fds[0].fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    bind(fds[1].fd, (struct sockaddr *)&sin6, sizeof(sin6))) {
 		perror("sockfamily: listen-udp");
@@ -657,8 +631,7 @@ static int listen_udp(int argc, char **argv)
 	}
 	for (i = 3; i < argc; i++) {
 		if (join(fds[0].fd, fds[1].fd, argv[i]) < 0) {
-			fprintf(stderr, "sockfamily: join %s: %s\n", argv[i],
-				strerror(errno));
+			fprintf(stderr, "sockfamily: join %s: %s\n", argv[i], strerror(errno));
 			return EXIT_OSERR;
 		}
 	}

@@ -44,8 +44,7 @@ static void on_go(int sig)
 	go = 1;
 }
 
-static socklen_t address(const char *text, const char *port,
-			 struct sockaddr_storage *ss)
+static socklen_t address(const char *text, const char *port, struct sockaddr_storage *ss)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
@@ -81,8 +80,7 @@ int main(int argc, char **argv)
 	if (argc != 4 || !(len = address(argv[2], argv[3], &ss)) ||
 	    (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "flood") != 0 &&
 	     strcmp(argv[1], "cflood") != 0)) {
-		fprintf(stderr,
-			"usage: udpflood send|flood|cflood ADDR PORT\n");
+		fprintf(stderr, "usage: udpflood send|flood|cflood ADDR PORT\n");
 		return 2;
 	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -91,8 +89,7 @@ int main(int argc, char **argv)
 		return 71;
 	}
 	if (strcmp(argv[1], "send") == 0) {
-		if (sendto(fd, payload, sizeof(payload), 0,
-			   (struct sockaddr *)&ss, len) >= 0)
+		if (sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&ss, len) >= 0)
 			return 0;
 		fprintf(stderr, "sendto: %s\n", strerror(errno));
 		return errno == EPERM ? 77 : 71;
@@ -123,8 +120,8 @@ int main(int argc, char **argv)
 	until = time(NULL) + LIFETIME;
 	while (!stop && time(NULL) < until) {
 		if ((connected ? send(fd, payload, sizeof(payload), 0) :
-				 sendto(fd, payload, sizeof(payload), 0,
-					(struct sockaddr *)&ss, len)) >= 0)
+				 sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&ss,
+					len)) >= 0)
 			sent++;
 		else if (errno == EPERM)
 			eperm++;
