@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The built loader carries the hardening STYLE.md asks for. Every check
+# The built loader carries the hardening DESIGN.md section 9 asks for. Every check
 # reads the ELF file ./jail-ai-ebpf-loader (readelf), not the Makefile text;
 # only "warnings are errors" reads make's own database (make -pn), because a
 # binary does not record which warnings were errors.

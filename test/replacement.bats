@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# In-place replacement (DESIGN.md §4 step 6): a rerun on a cgroup swaps each
-# of our programs for the new one with BPF_F_REPLACE, so there is never a
-# moment without a filter, never more than one of ours per hook, the last
-# run's list is the one in force, and programs of others stay as they were.
+# In-place replacement (DESIGN.md §4 step 6): a rerun on a cgroup replaces
+# each of our programs with the new one with BPF_F_REPLACE (the sockops one
+# goes beside the old until the run settles), so there is never a moment
+# without a filter, one program of ours per hook once the runs are done, the
+# last run's list is the one in force, and programs of others stay as they
+# were.
 #
 # Traffic is real: UDP datagrams from a process in the test cgroup, inside a
 # network namespace made here, to documentation addresses on its lo, counted
