@@ -46,6 +46,14 @@ struct {
 	__type(value, __u32);
 } rules SEC(".maps");
 
+/* The refusal log (filter.h): written on the deny path only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, REFUSALS_MAX);
+	__type(key, struct refusal_key);
+	__type(value, struct refusal);
+} refusals SEC(".maps");
+
 /* TCP connections the jail accepted (see jailai_sockops). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -59,6 +67,10 @@ struct dest {
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP or any other */
 	__u16 port; /* host order; for TCP and UDP only */
+	/* set by deny_one() when it denies: what decided (struct refusal) */
+	__u32 rank;
+	__u8 kind;
+	__u16 block; /* first port of the matching block, host order */
 };
 
 static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
@@ -74,12 +86,14 @@ static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
 /* Is d denied (1) or not (0)? The best rule's rank decides (filter.h): the longest prefix
  * wins, a rule with ports beats one without at equal length, deny wins a
  * tie; so without a deny rule whose prefix contains d, d is allowed. If
- * d's ports could not be read: is there such a deny rule? */
-__noinline int deny_one(const struct dest *d, int unreadable)
+ * d's ports could not be read: is there such a deny rule? If denied, d's
+ * rank, kind and block say which match decided. */
+__noinline int deny_one(struct dest *d, int unreadable)
 {
 	struct rule_key key = { 0 };
 	__u32 rank, best, level;
-	__u8 kind;
+	__u16 block = 0, port;
+	__u8 kind, best_kind = KIND_ANY_PORT;
 
 	if (!d) /* a global function: verified once, for any argument */
 		return 1;
@@ -92,19 +106,32 @@ __noinline int deny_one(const struct dest *d, int unreadable)
 	key.addr[3] = d->addr[3];
 	/* No deny rule's prefix contains d (the common case: most traffic
 	 * goes where no rule is about): allowed, at the cost of one lookup. */
-	if (lookup(&key, KIND_DENY, 0) == 0)
+	best = lookup(&key, KIND_DENY, 0);
+	if (best == 0)
 		return 0;
-	if (unreadable)
-		return 1;
+	if (unreadable) {
+		best_kind = KIND_DENY;
+		goto decided;
+	}
 	best = lookup(&key, KIND_ANY_PORT, 0);
 	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		return (int)(best & RANK_DENY);
+		goto decided;
 	for (level = 0; level < PORT_LEVELS; level++) {
-		rank = lookup(&key, kind | level, d->port & ~((1U << level) - 1));
-		if (rank > best)
+		port = (__u16)(d->port & ~((1U << level) - 1));
+		rank = lookup(&key, kind | level, port);
+		if (rank > best) {
 			best = rank;
+			best_kind = kind | (__u8)level;
+			block = port;
+		}
 	}
-	return (int)(best & RANK_DENY);
+decided:
+	if (!(best & RANK_DENY))
+		return 0;
+	d->rank = best;
+	d->kind = best_kind;
+	d->block = block;
+	return 1;
 }
 
 /* Destinations that stand for another address are judged as that address:
@@ -127,19 +154,75 @@ static __always_inline int denied(struct dest *d, int unreadable)
 	nat64 = d->family == AF_INET6 && d->addr[0] == bpf_htonl(0x0064ff9b) && !d->addr[1] &&
 		!d->addr[2];
 	deny = deny_one(d, unreadable);
-	if (nat64) {
+	if (nat64 && !deny) {
 		d->family = AF_INET;
 		d->addr[0] = d->addr[3];
-		deny |= deny_one(d, unreadable);
+		deny = deny_one(d, unreadable);
 	}
 	return deny;
 }
+
+#ifndef NO_REFUSAL_LOG
+/* A refusal of destination d at hook, which judged it as `judged`: add it
+ * to the log. Creating an entry races other CPUs refusing the same
+ * destination: the one whose BPF_NOEXIST update fails adds to the winner's
+ * entry instead, so that counts add up. Only if the log cannot take the
+ * entry (it was evicted again at once) is a refusal not counted. */
+static __always_inline void log_refusal(const struct dest *d, const struct dest *judged,
+					enum hook hook, int unreadable)
+{
+	struct refusal_key key = { .family = d->family,
+				   .protocol = d->protocol,
+				   .hook = (__u8)hook,
+				   .unreadable = (__u8)unreadable,
+				   .port = unreadable ? 0 : d->port };
+	struct refusal *entry, fresh = { .count = 1, .rank = judged->rank };
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
+	entry = bpf_map_lookup_elem(&refusals, &key);
+	if (!entry) {
+		fresh.first_ns = now;
+		fresh.last_ns = now;
+		fresh.rule.prefixlen = 32 + (judged->rank >> RANK_PREFIX_SHIFT);
+		fresh.rule.family = judged->family;
+		fresh.rule.kind = judged->kind;
+		fresh.rule.port = bpf_htons(judged->block);
+		__builtin_memcpy(fresh.rule.addr, judged->addr, sizeof(fresh.rule.addr));
+		if (bpf_map_update_elem(&refusals, &key, &fresh, BPF_NOEXIST) == 0)
+			return;
+		entry = bpf_map_lookup_elem(&refusals, &key);
+		if (!entry)
+			return;
+	}
+	__sync_fetch_and_add(&entry->count, 1);
+	entry->last_ns = now;
+}
+
+/* Judges d at hook: VERDICT_DENY, logged, or VERDICT_ALLOW. */
+static __always_inline int judge(struct dest *d, enum hook hook, int unreadable)
+{
+	struct dest judged = *d;
+
+	if (!denied(&judged, unreadable))
+		return VERDICT_ALLOW;
+	log_refusal(d, &judged, hook, unreadable);
+	return VERDICT_DENY;
+}
+#else
+/* The log-less build (-DNO_REFUSAL_LOG), which bench/ compares with: the
+ * filter as it was before the log (the map is still made, never written). */
+static __always_inline int judge(struct dest *d, enum hook hook, int unreadable)
+{
+	return denied(d, unreadable) ? VERDICT_DENY : VERDICT_ALLOW;
+}
+#endif
 
 /* The socket hooks: return 0 (EPERM) for a denied destination. On a
  * connected UDP socket, sendmsg() with control messages runs the hook with
  * an all-zero AF_UNSPEC address: not a destination (the peer was judged at
  * connect, the backstop judges every packet), so it is not judged. */
-static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx, __u8 family)
+static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx, __u8 family, enum hook hook)
 {
 	struct dest d = { .family = family };
 
@@ -156,7 +239,7 @@ static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx, __u8 famil
 		return VERDICT_ALLOW;
 	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP : ctx->protocol;
 	d.port = bpf_ntohs(ctx->user_port);
-	return denied(&d, 0) ? VERDICT_DENY : VERDICT_ALLOW;
+	return judge(&d, hook, 0);
 }
 
 /* Marks the connections the jail accepts, in a way that outlives this run:
@@ -183,25 +266,25 @@ int jailai_sockops(struct bpf_sock_ops *ctx)
 SEC("cgroup/connect4")
 int jailai_connect4(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, AF_INET);
+	return judge_sock_addr(ctx, AF_INET, HOOK_CONNECT4);
 }
 
 SEC("cgroup/sendmsg4")
 int jailai_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, AF_INET);
+	return judge_sock_addr(ctx, AF_INET, HOOK_SENDMSG4);
 }
 
 SEC("cgroup/connect6")
 int jailai_connect6(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, AF_INET6);
+	return judge_sock_addr(ctx, AF_INET6, HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg6")
 int jailai_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return judge_sock_addr(ctx, AF_INET6);
+	return judge_sock_addr(ctx, AF_INET6, HOOK_SENDMSG6);
 }
 
 /* A packet of a TCP connection the jail accepted: its SYN-ACK (which the
@@ -292,7 +375,7 @@ int jailai_egress(struct __sk_buff *skb)
 		offset == (d.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
 	if (accepted_connection(skb, &d, plain))
 		return VERDICT_ALLOW;
-	return denied(&d, unreadable) ? VERDICT_DENY : VERDICT_ALLOW;
+	return judge(&d, HOOK_EGRESS, unreadable);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -108,6 +108,46 @@ static inline __u32 rule_rank(__u32 prefixlen, int ports, int deny)
 	return rank;
 }
 
+/*
+ * The refusal log: a BPF_MAP_TYPE_LRU_HASH of at most REFUSALS_MAX
+ * entries that the hooks write when they refuse, and only then (DESIGN.md
+ * section 6), read by scripts/jail-ai-refusals. One entry per destination
+ * and hook. When the log is full, a new destination takes the place of one
+ * not refused for long (the kernel's LRU, approximate and per CPU), so the
+ * log holds the most recent destinations, each with its whole count; an
+ * evicted destination that is refused again starts a new entry, its
+ * count and first time lost with the old one.
+ */
+#define REFUSALS_MAX 4096
+
+struct refusal_key {
+	__be32 addr[4]; /* the destination asked for, unchanged (an IPv4 one fills addr[0]) */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, or what the IP header says (egress) */
+	__u8 hook; /* enum hook: HOOK_CONNECT4 .. HOOK_EGRESS */
+	__u8 unreadable; /* 1: the egress hook could not read the ports; port is 0 */
+	__u16 port; /* destination port, host order; 0 but for TCP and UDP */
+	__u16 zero; /* padding, always 0 */
+};
+
+struct refusal {
+	__u64 count; /* refusals of this destination at this hook */
+	__u64 first_ns; /* the first one's bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME, ns */
+	__u64 last_ns; /* the latest one's; CPUs racing may store theirs out of order */
+	/* The trie match that decided: its key, with prefixlen 32 + the
+	 * deciding rule's prefix length and addr the address judged (for an
+	 * IPv4-mapped or NAT64 destination, its IPv4 address; the rule's
+	 * prefix is its first prefixlen - 32 bits), and its value, the rule's
+	 * rank. kind KIND_DENY: the ports were unreadable and a deny rule
+	 * contains the destination; else kind and port are the matching
+	 * port block's (filter.h above), of which the rule covers all. */
+	struct rule_key rule;
+	__u32 rank; /* rule_rank(): the rule's prefix length, ports, action */
+	__u32 zero; /* padding, always 0 */
+};
+
+_Static_assert(sizeof(struct refusal_key) == 24, "16 + 4 + 2 + 2 bytes, no padding");
+_Static_assert(sizeof(struct refusal) == 56, "3 x 8 + 24 + 4 + 4 bytes, no padding");
 _Static_assert(sizeof(struct rule_key) == 24, "the trie's key: 4 + 4 + 16 bytes, no padding");
 _Static_assert((1U << (PORT_LEVELS - 1)) <= PORT_MAX,
 	       "a block of 2^level ports fits the port range");

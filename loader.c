@@ -210,22 +210,18 @@ static struct bpf_prog_info prog_info(int prog_fd)
 	return info;
 }
 
-/* Adds prog_fd to the hook's programs. Returns 0 or the errno (libbpf
- * returns -errno). */
-static int attach(int cgroup_fd, enum hook hook, int prog_fd)
+/* Adds new_fd to the hook's programs: beside the others if old_fd < 0,
+ * else in old_fd's place, atomically (the hook is never without one of
+ * them). Returns 0 or the errno (libbpf returns -errno); ENOENT: old_fd is
+ * no longer attached (a racing loader replaced it first). */
+static int attach(int cgroup_fd, enum hook hook, int new_fd, int old_fd)
 {
-	return -bpf_prog_attach(prog_fd, cgroup_fd, hook_attach_type[hook], BPF_F_ALLOW_MULTI);
-}
+	struct bpf_prog_attach_opts opts = { .sz = sizeof(opts), .flags = BPF_F_ALLOW_MULTI };
 
-/* Puts new_fd in old_fd's place on the hook, atomically: the hook is never
- * without one of them. Returns 0 or the errno; ENOENT: old_fd is no longer
- * attached (a racing loader replaced it first). */
-static int replace(int cgroup_fd, enum hook hook, int new_fd, int old_fd)
-{
-	struct bpf_prog_attach_opts opts = { .sz = sizeof(opts),
-					     .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
-					     .replace_prog_fd = old_fd };
-
+	if (old_fd >= 0) {
+		opts.flags |= BPF_F_REPLACE;
+		opts.replace_prog_fd = old_fd;
+	}
 	return -bpf_prog_attach_opts(new_fd, cgroup_fd, hook_attach_type[hook], &opts);
 }
 
@@ -233,9 +229,9 @@ static int replace(int cgroup_fd, enum hook hook, int new_fd, int old_fd)
  * racing loader detached it first. */
 static int detach(int cgroup_fd, enum hook hook, int prog_fd)
 {
-	return bpf_prog_detach2(prog_fd, cgroup_fd, hook_attach_type[hook]) && errno != ENOENT ?
-		       errno :
-		       0;
+	if (bpf_prog_detach2(prog_fd, cgroup_fd, hook_attach_type[hook]) == 0 || errno == ENOENT)
+		return 0;
+	return errno;
 }
 
 /* Our programs on one hook are known by their name prefix, and their run
@@ -287,7 +283,7 @@ static void roll_back(int cgroup_fd, const int progs[], const int replaced[], in
 
 	for (hook = failed - 1; hook >= 0; hook--) {
 		undo = replaced[hook] < 0 ? detach(cgroup_fd, hook, progs[hook]) :
-					    replace(cgroup_fd, hook, replaced[hook], progs[hook]);
+					    attach(cgroup_fd, hook, replaced[hook], progs[hook]);
 		if (undo != 0 && undo != ENOENT) /* ENOENT: a later run took the hook */
 			die_errno("putting the previous filter back");
 	}
@@ -315,8 +311,7 @@ static void attach_all(int cgroup_fd, const int progs[HOOKS])
 		 * keep_only_latest() removes: sockets accepted meanwhile are
 		 * marked for the old run's egress program and for this run's. */
 		replaced[hook] = hook == HOOK_SOCKOPS ? -1 : old;
-		err = replaced[hook] < 0 ? attach(cgroup_fd, hook, progs[hook]) :
-					   replace(cgroup_fd, hook, progs[hook], replaced[hook]);
+		err = attach(cgroup_fd, hook, progs[hook], replaced[hook]);
 		if (err == ENOENT && replaced[hook] >= 0 && tries < RACE_RETRIES)
 			tries++; /* a racer replaced it first: look again */
 		else if (err != 0)
@@ -358,9 +353,13 @@ static void drop_all_capabilities(void)
 		die(EX_OSERR, "dropping capabilities: some remain");
 }
 
-static void report(const struct request *req, const int progs[HOOKS])
+/* The reply: the request's counts, the programs' ids and the refusal
+ * log's map id (DESIGN.md section 4). */
+static void report(const struct request *req, const int progs[HOOKS], int log_fd)
 {
 	char out[PATH_MAX * 2 + 256], path[PATH_MAX * 2];
+	struct bpf_map_info log = { 0 };
+	__u32 len = sizeof(log);
 	int used, hook;
 
 	escape(req->cgroup, path, sizeof(path), 1); /* always fits */
@@ -370,7 +369,10 @@ static void report(const struct request *req, const int progs[HOOKS])
 		path, req->n_v4, req->n_v6, req->n_deny, req->n_allow);
 	for (hook = 0; hook < HOOKS; hook++)
 		used += snprintf(out + used, sizeof(out) - (size_t)used, "%u%s",
-				 prog_info(progs[hook]).id, hook < HOOKS - 1 ? "," : "]}\n");
+				 prog_info(progs[hook]).id, hook < HOOKS - 1 ? "," : "]");
+	if (bpf_obj_get_info_by_fd(log_fd, &log, &len))
+		die_errno("reading the refusal log's info");
+	snprintf(out + used, sizeof(out) - (size_t)used, ",\"refusal_log\":%u}\n", log.id);
 	say(STDOUT_FILENO, out);
 }
 
@@ -401,6 +403,6 @@ int main(int argc, char **argv)
 	progs[HOOK_EGRESS] = skel->progs.jailai_egress.prog_fd;
 	attach_all(cgroup_fd, progs);
 	drop_all_capabilities();
-	report(&req, progs);
+	report(&req, progs, skel->maps.refusals.map_fd);
 	return EX_OK;
 }

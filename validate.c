@@ -15,7 +15,6 @@ int parse_decimal(const char *text, unsigned long long max, unsigned long long *
 {
 	char *end;
 
-	*out = 0;
 	if ((text[0] < '1' || text[0] > '9') && strcmp(text, "0") != 0)
 		return -1; /* what strtoull() would also take: sign, space, leading 0 */
 	errno = 0;
@@ -69,8 +68,7 @@ const char *parse_rule(const char *text, struct rule *out)
 		return "ports must be N or N-M, plain decimal, 1 <= N <= M <= 65535";
 	if (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
 		return "protocol must be tcp or udp";
-	if (ports)
-		out->protocols = PROTO_TCP | PROTO_UDP;
+	out->protocols = ports ? PROTO_TCP | PROTO_UDP : 0;
 	if (proto)
 		out->protocols = proto[0] == 't' ? PROTO_TCP : PROTO_UDP;
 	net->family = family;

@@ -309,11 +309,12 @@ cgroup_snapshot() {
 # is_reply FILE CG_JSON IPV4 IPV6 [DENY [ALLOW]]: FILE holds exactly the
 # loader's success reply, one line and a newline:
 #   {"success":true,"cgroup":"CG_JSON","ipv4":IPV4,"ipv6":IPV6,
-#    "deny":DENY,"allow":ALLOW,"programs":[ID,ID,ID,ID,ID,ID]}
+#    "deny":DENY,"allow":ALLOW,"programs":[ID,ID,ID,ID,ID,ID],"refusal_log":ID}
 # CG_JSON is the path as JSON spells it (for the suites' own cgroups, the
 # path itself); DENY defaults to IPV4 + IPV6 and ALLOW to 0 (a deny-only
-# load). Sets PROGRAM_IDS to the six ids (sockops first) and
-# PROGRAM_IDS_JSON to their array as in_force prints it.
+# load). Sets PROGRAM_IDS to the six ids (sockops first),
+# PROGRAM_IDS_JSON to their array as in_force prints it, and REFUSAL_LOG
+# to the refusal log's map id.
 is_reply() {
 	local file="$1" cg="$2" v4="$3" v6="$4" reply want
 	local deny="${5:-$(($3 + $4))}" allow="${6:-0}" id='([1-9][0-9]*)'
@@ -321,13 +322,14 @@ is_reply() {
 	reply="${reply%x}"
 	want="{\"success\":true,\"cgroup\":\"$cg\",\"ipv4\":$v4,\"ipv6\":$v6,\"deny\":$deny,\"allow\":$allow,\"programs\":["
 	if [[ $reply == "$want"*$'\n' && ${reply%$'\n'} != *$'\n'* &&
-		${reply#"$want"} =~ ^$id,$id,$id,$id,$id,$id\]\}$'\n'$ ]]; then
+		${reply#"$want"} =~ ^$id,$id,$id,$id,$id,$id\],\"refusal_log\":$id\}$'\n'$ ]]; then
 		PROGRAM_IDS=("${BASH_REMATCH[@]:1:6}")
+		REFUSAL_LOG=${BASH_REMATCH[7]}
 		PROGRAM_IDS_JSON="[$(IFS=,; echo "${PROGRAM_IDS[*]}")]"
 		return 0
 	fi
 	echo "reply:    $(head -c 2000 "$file" | cat -A)" >&2
-	echo "expected: ${want}ID,ID,ID,ID,ID,ID]}\$" >&2
+	echo "expected: ${want}ID,ID,ID,ID,ID,ID],\"refusal_log\":ID}\$" >&2
 	return 1
 }
 
