@@ -29,7 +29,7 @@ DROPIN=/etc/sudoers.d/$NAME
 LIBEXEC=/usr/libexec/$NAME
 # What the package's install may create, so what must not be there before.
 TAKEN_PATHS=("$LIBEXEC" "$DROPIN" "$DROPIN.new" "$DROPIN.dpkg-old" "/etc/$NAME"
-	/usr/bin/jail-ai-policy "/usr/share/$NAME" "/usr/share/doc/$NAME"
+	/usr/bin/jail-ai-policy /usr/sbin/jail-ai-refusals "/usr/share/$NAME" "/usr/share/doc/$NAME"
 	"/usr/lib/sysusers.d/$NAME.conf" "/usr/share/man/man8/$NAME.8.gz")
 # A line classic sudo takes and sudo-rs 0.2.5 refuses (a setting it does not
 # know), as in test/install.bats.
@@ -234,6 +234,8 @@ drwxr-xr-x root/root ./usr/lib/sysusers.d/
 -rw-r--r-- root/root ./usr/lib/sysusers.d/$NAME.conf
 drwxr-xr-x root/root ./usr/libexec/
 -rwxr-xr-x root/root ./usr/libexec/$NAME
+drwxr-xr-x root/root ./usr/sbin/
+-rwxr-xr-x root/root ./usr/sbin/jail-ai-refusals
 drwxr-xr-x root/root ./usr/share/
 drwxr-xr-x root/root ./usr/share/doc/
 drwxr-xr-x root/root ./usr/share/doc/$NAME/
@@ -257,6 +259,8 @@ EOF
 	# The scripts are the project's, the interpreter named by its path.
 	diff -u <(sed '1s|^#!/usr/bin/env python3$|#!/usr/bin/python3|' "$PROJECT_ROOT/scripts/jail-ai-policy") \
 		"$root/usr/bin/jail-ai-policy"
+	diff -u <(sed '1s|^#!/usr/bin/env python3$|#!/usr/bin/python3|' "$PROJECT_ROOT/scripts/jail-ai-refusals") \
+		"$root/usr/sbin/jail-ai-refusals"
 	diff -u <(sed '1s|^#!/usr/bin/env bash$|#!/bin/bash|' "$PROJECT_ROOT/scripts/check-sudo-rule") \
 		"$root/usr/share/$NAME/check-sudo-rule"
 	cmp "$PROJECT_ROOT/$NAME.8" <(zcat "$root/usr/share/man/man8/$NAME.8.gz")
@@ -269,7 +273,7 @@ EOF
 	grep -q 'BIND_NOW' <<<"$output"
 }
 
-@test "dpkg-deb -I: the fields, the dependencies (libseccomp2, libbpf1, sudo | sudo-rs, python3, iproute2, a systemd-sysusers) and the one conffile" {
+@test "dpkg-deb -I: the fields, the dependencies (libseccomp2, libbpf1, sudo | sudo-rs, python3, iproute2, a systemd-sysusers), bpftool recommended, and the one conffile" {
 	local field
 	for field in "Package:$NAME" "Version:$PKG_VERSION" "Architecture:$PKG_ARCH" "Section:admin" "Priority:optional"; do
 		[[ $(dpkg-deb -f "$DEB" "${field%%:*}") == "${field#*:}" ]] || { echo "$field" >&2; return 1; }
@@ -285,6 +289,8 @@ EOF
 	grep -qx 'iproute2' <<<"$depends"
 	grep -qx 'systemd | systemd-standalone-sysusers | systemd-sysusers' <<<"$depends"
 	[[ $(wc -l <<<"$depends") -eq 7 ]]
+	# jail-ai-refusals reads the refusal log with bpftool
+	[[ $(dpkg-deb -f "$DEB" Recommends) == bpftool ]]
 	# The conffile is the rule's source, outside /etc/sudoers.d.
 	dpkg-deb -e "$DEB" "$BATS_TEST_TMPDIR/control"
 	[[ $(cat "$BATS_TEST_TMPDIR/control/conffiles") == "$RULE" ]]
@@ -319,6 +325,8 @@ EOF
 	[[ $(man -w $NAME) == /usr/share/man/man8/$NAME.8.gz ]]
 	run jail-ai-policy --help
 	[[ $status -eq 0 && $output == *"usage: jail-ai-policy"* ]]
+	run jail-ai-refusals --help
+	[[ $status -eq 0 && $output == *"usage: jail-ai-refusals --cgroup PATH"* ]]
 	run visudo -c
 	[[ $status -eq 0 ]]
 	grep -qx "$DROPIN: parsed OK" <<<"$output"

@@ -823,7 +823,7 @@ L="jail-ai-ebpf-loader"
 	[ ! -s "$RUN_STDERR" ]
 	no_bpf_call
 	[ "$(wc -l <"$RUN_STDOUT")" -eq 1 ]
-	[ "$output" = "jail-ai-ebpf-loader 0.2.0" ]
+	[ "$output" = "jail-ai-ebpf-loader 0.3.0" ]
 }
 
 @test "load: a mixed list is attached, reported and enforced" {
