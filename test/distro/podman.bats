@@ -72,7 +72,7 @@ GUIDE=(--cgroup-parent="$SLICE" --cap-drop=NET_RAW --security-opt seccomp=/etc/j
 	[[ $status -ne 0 && $output == *"jt-absent.slice is not loaded"* ]]
 }
 
-@test "default network: the first command is refused the gateway, the host's link and addresses, metadata and link-local at once; reaches the internet and resolves through the host's resolver" {
+@test "default network: the first command is refused the gateway, the host's link and addresses, metadata and link-local at once, and jail-ai-refusals shows each; reaches the internet and resolves through the host's resolver" {
 	gateway=$(podman network inspect podman | jq -r '.[0].subnets[0].gateway')
 	recipe --network podman -- --rm "$IMAGE" sh -c "$PROBE" probe \
 		"$gateway" 8000 "$HOST" 8000 "$HOST6" 8000 "$INET" 80 169.254.169.254 80 169.254.1.1 80
@@ -81,6 +81,18 @@ GUIDE=(--cgroup-parent="$SLICE" --cap-drop=NET_RAW --security-opt seccomp=/etc/j
 	[[ " ${argv[*]} " == *" --deny $HOST6 "* && " ${argv[*]} " == *" --allow $INET:53 "* ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 6 ]]
 	refused_all
+	# The admin sees each refusal in the filter's log: the package's
+	# jail-ai-refusals, on the slice (the filter in force on the container).
+	run jail-ai-refusals --cgroup "$CG2/$SLICE" --json
+	echo "$output"
+	[[ $status -eq 0 ]]
+	jq -se --arg gw "$gateway" --arg host "$HOST" --arg host6 "$HOST6" '
+		def refused($d; $port; $hook): any(.[]; .destination == $d and .port == $port and
+			.protocol == "tcp" and .hook == $hook and .rule_action == "deny" and .count >= 1);
+		refused($gw; 8000; "connect4") and refused($host; 8000; "connect4") and
+		refused($host6; 8000; "connect6") and refused("169.254.169.254"; 80; "connect4") and
+		refused("169.254.1.1"; 80; "connect4")' <<<"$output"
+	jq -se 'any(.[]; .destination == "169.254.169.254" and .rule == "deny 169.254.169.254/32")' <<<"$output"
 	# podman copies the host's resolv.conf: its resolver answers through
 	# --allow INET:53.
 	run podman run --rm "${GUIDE[@]}" "$IMAGE" sh -c \
