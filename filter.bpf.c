@@ -134,6 +134,17 @@ decided:
 	return 1;
 }
 
+/* d becomes the IPv4 address in its last 32 bits (addr[0] only, as in a
+ * rule_key). */
+static __always_inline void to_ipv4(struct dest *d)
+{
+	d->family = AF_INET;
+	d->addr[0] = d->addr[3];
+	d->addr[1] = 0;
+	d->addr[2] = 0;
+	d->addr[3] = 0;
+}
+
 /* Destinations that stand for another address are judged as that address:
  * ::ffff:a.b.c.d as a.b.c.d; 0.0.0.0 and :: (the kernel connects them to
  * the local host) as 127.0.0.1 and ::1; 64:ff9b::a.b.c.d (NAT64, RFC 6052)
@@ -142,11 +153,8 @@ static __always_inline int denied(struct dest *d, int unreadable)
 {
 	int nat64, deny;
 
-	if (d->family == AF_INET6 && !d->addr[0] && !d->addr[1] &&
-	    d->addr[2] == bpf_htonl(0xffff)) {
-		d->family = AF_INET;
-		d->addr[0] = d->addr[3];
-	}
+	if (d->family == AF_INET6 && !d->addr[0] && !d->addr[1] && d->addr[2] == bpf_htonl(0xffff))
+		to_ipv4(d);
 	if (d->family == AF_INET && !d->addr[0])
 		d->addr[0] = bpf_htonl(0x7f000001);
 	if (d->family == AF_INET6 && !(d->addr[0] | d->addr[1] | d->addr[2] | d->addr[3]))
@@ -155,8 +163,7 @@ static __always_inline int denied(struct dest *d, int unreadable)
 		!d->addr[2];
 	deny = deny_one(d, unreadable);
 	if (nat64 && !deny) {
-		d->family = AF_INET;
-		d->addr[0] = d->addr[3];
+		to_ipv4(d);
 		deny = deny_one(d, unreadable);
 	}
 	return deny;
@@ -191,9 +198,11 @@ static __always_inline void log_refusal(const struct dest *d, const struct dest 
 		__builtin_memcpy(fresh.rule.addr, judged->addr, sizeof(fresh.rule.addr));
 		if (bpf_map_update_elem(&refusals, &key, &fresh, BPF_NOEXIST) == 0)
 			return;
+		/* another CPU made it meanwhile, after this one read the clock */
 		entry = bpf_map_lookup_elem(&refusals, &key);
 		if (!entry)
 			return;
+		now = bpf_ktime_get_boot_ns();
 	}
 	__sync_fetch_and_add(&entry->count, 1);
 	entry->last_ns = now;

@@ -121,7 +121,11 @@ static inline __u32 rule_rank(__u32 prefixlen, int ports, int deny)
 #define REFUSALS_MAX 4096
 
 struct refusal_key {
-	__be32 addr[4]; /* the destination asked for, unchanged (an IPv4 one fills addr[0]) */
+	/* The destination as the hook saw it, before it was judged as another
+	 * (an IPv4 one fills addr[0]): as the program asked for it, but the
+	 * kernel sends a UDP datagram to ::ffff:a.b.c.d from an IPv6 socket on
+	 * its IPv4 path, so it reaches sendmsg4 as a.b.c.d. */
+	__be32 addr[4];
 	__u8 family; /* AF_INET or AF_INET6 */
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, or what the IP header says (egress) */
 	__u8 hook; /* enum hook: HOOK_CONNECT4 .. HOOK_EGRESS */
