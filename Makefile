@@ -63,7 +63,7 @@ $(BUILD)/test/%: test/%.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
 # Those that include test/sock.h rebuild when it changes.
-$(BUILD)/test/peer $(BUILD)/test/netprobe: test/sock.h
+$(BUILD)/test/peer $(BUILD)/test/netprobe $(BUILD)/test/refuser: test/sock.h
 
 test-helpers: $(TEST_HELPERS)
 

@@ -22,6 +22,7 @@
 #                   assert_refused_like CODE ERE CG [BEFORE]
 #                   load_filter CG RULE-ARGS...   attach, insisting on success
 #   the cgroup      our_programs, in_force, cgroup_snapshot
+#   the log         refusal_log MAP-ID   its entries, one JSON object a line
 
 # shellcheck disable=SC2034 # the suites read what is set here (TEST_BIN,
 # status, output, stderr, lines, PROGRAM_IDS_JSON, ...)
@@ -367,4 +368,48 @@ load_filter() {
 	assert_reply "$cg" $counts || { echo "loader --cgroup $cg $*" >&2; return 1; }
 	[[ $(our_programs "$cg") -eq 6 ]] ||
 		{ echo "$(our_programs "$cg") of our programs on $cg, not 6" >&2; return 1; }
+}
+
+# refusal_log ID: the entries of the refusal log with map id ID (the
+# reply's "refusal_log", REFUSAL_LOG), one JSON object a line, in the order
+# hook, destination, port; each decoded from its key's and value's bytes
+# (filter.h's struct refusal_key and struct refusal), fields in this order:
+#   {"hook":"connect4","family":2,"addr":"192.0.2.1","protocol":6,
+#    "port":80,"unreadable":0,"count":1,"first_ns":N,"last_ns":N,
+#    "rule_family":2,"rule":"192.0.2.1/24","kind":33,"block":80,
+#    "rank":99,"zero":[0,0]}
+# hook by name (connect4 sendmsg4 connect6 sendmsg6 egress; another value
+# as its number); addr the destination as asked; rule the address judged
+# and the deciding rule's prefix length (its prefixlen - 32); block the
+# matching port block's first port, host order; zero the key's and the
+# value's padding. Addresses as inet_ntop writes them (an IPv4 one with
+# anything in addr[1..3], or an unknown family: hex), so that tests compare
+# text. Prints nothing for an empty log; fails if the map cannot be dumped.
+refusal_log() {
+	local dump
+
+	dump="$(bpftool -j map dump id "$1")" || return 1
+	"$PYTHON" -c 'import json, socket, struct, sys
+HOOKS = {1: "connect4", 2: "sendmsg4", 3: "connect6", 4: "sendmsg6", 5: "egress"}
+def text(family, raw):
+    if family == 2 and not any(raw[4:]):
+        return socket.inet_ntop(socket.AF_INET, raw[:4])
+    if family == 10:
+        return socket.inet_ntop(socket.AF_INET6, raw)
+    return raw.hex()
+rows = []
+for e in json.load(sys.stdin):
+    key = bytes(int(b, 16) for b in e["key"])
+    value = bytes(int(b, 16) for b in e["value"])
+    addr, family, protocol, hook, unreadable, port, kzero = struct.unpack("=16s4BHH", key)
+    count, first, last, plen, rfamily, kind, block, raddr, rank, vzero = \
+        struct.unpack("=3QI2B2s16sII", value)
+    rows.append(((hook, family, addr, port, protocol), {
+        "hook": HOOKS.get(hook, hook), "family": family, "addr": text(family, addr),
+        "protocol": protocol, "port": port, "unreadable": unreadable, "count": count,
+        "first_ns": first, "last_ns": last, "rule_family": rfamily,
+        "rule": "%s/%d" % (text(rfamily, raddr), plen - 32), "kind": kind,
+        "block": struct.unpack("!H", block)[0], "rank": rank, "zero": [kzero, vzero]}))
+for _, row in sorted(rows, key=lambda r: r[0]):
+    print(json.dumps(row, separators=(",", ":")))' <<<"$dump"
 }
