@@ -4,9 +4,10 @@
 # exercise the kernel: add a suite here to have it run on every kernel.
 .PHONY: check-kernels check-kernels-all
 
-# accepted.bats: the sockops mark is the most kernel-dependent program.
+# accepted.bats: the sockops mark is the most kernel-dependent program;
+# refusals.bats: the refusal log (LRU map, atomic counts, boot-time clock).
 KERNEL_SUITES ?= test/enforcement.bats test/lifecycle.bats \
-	test/rollback.bats test/confinement.bats test/accepted.bats
+	test/rollback.bats test/confinement.bats test/accepted.bats test/refusals.bats
 
 # `make check-kernels-all` runs these too. replacement.bats is too slow under
 # TCG for CI's budget (hundreds of loader runs, half of them beside a UDP
