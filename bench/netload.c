@@ -359,7 +359,7 @@ static void refuse(const char *file, const char *port, double seconds)
 		line[strcspn(line, "\n")] = '\0';
 		to[n++] = address(line, port);
 	}
-	fclose(f);
+	(void)fclose(f);
 	if (n == 0) {
 		fprintf(stderr, "netload: no addresses in %s\n", file);
 		exit(1);
