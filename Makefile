@@ -36,12 +36,16 @@ deps:
 # touching it rebuilds all of them (test/budget.bats checks with make -W).
 VALIDATE_H := validate.h filter.h
 
+# The BPF object and its light skeleton; mk/bench.mk builds the log-less
+# filter for the bench with these same commands.
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -I/usr/include/$(MULTIARCH)
+LSKEL := $(BPFTOOL) gen skeleton -L
+
 $(BUILD)/filter.bpf.o: filter.bpf.c filter.h | $(BUILD)
-	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf \
-		-I/usr/include/$(MULTIARCH) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/filter.lskel.h: $(BUILD)/filter.bpf.o
-	$(Q)$(BPFTOOL) gen skeleton -L $< name filter > $@
+	$(Q)$(LSKEL) $< name filter > $@
 
 $(BUILD)/validate.o: validate.c $(VALIDATE_H) | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -19,6 +19,13 @@
  *                                     read to EOF; prints as stream does
  *   netload probe ADDR PORT           one connect(); prints "ok" or the
  *                                     errno name (EPERM, ECONNREFUSED...)
+ *   netload refuse FILE PORT SECS     connect() to the IPv4 addresses of
+ *                                     FILE (one a line) in turn, PORT each,
+ *                                     round and round, for SECS, on one
+ *                                     socket; each must fail with EPERM
+ *                                     (else exit 1). Prints nanoseconds of
+ *                                     wall and of CPU time per refused
+ *                                     connect()
  *
  * The clients (connect, stream, pull, probe) take the address to connect
  * from as an optional last argument, FROM: the bench's connections into a
@@ -330,6 +337,61 @@ static void probe(const struct sockaddr_in *sin)
 	}
 }
 
+#define REFUSE_MAX 65536
+
+/* The refusal flood: how much a refused connect() costs, the refusal log's
+ * work included when the filter has one. Addresses beyond the log's size
+ * (REFUSALS_MAX, filter.h), taken in turn, make each refusal a new entry
+ * that evicts another. */
+static void refuse(const char *file, const char *port, double seconds)
+{
+	static struct sockaddr_in to[REFUSE_MAX];
+	double start, cpu_start, end;
+	unsigned long count = 0;
+	size_t n = 0, i = 0;
+	char line[64];
+	FILE *f = fopen(file, "re");
+	int fd;
+
+	if (!f)
+		fail(file);
+	while (n < REFUSE_MAX && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		to[n++] = address(line, port);
+	}
+	(void)fclose(f);
+	if (n == 0) {
+		fprintf(stderr, "netload: no addresses in %s\n", file);
+		exit(1);
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("socket");
+	start = now();
+	cpu_start = cpu_now();
+	do {
+		/* a refused connect() leaves the socket as it was: reused */
+		errno = 0;
+		if (connect(fd, (const struct sockaddr *)&to[i], sizeof(to[i])) == 0 ||
+		    errno != EPERM) {
+			char name[INET_ADDRSTRLEN] = "?";
+			int err = errno;
+
+			inet_ntop(AF_INET, &to[i].sin_addr, name, sizeof(name));
+			fprintf(stderr,
+				"netload: connect to %s:%s was not refused with EPERM: %s\n", name,
+				port, err ? strerrorname_np(err) : "connected");
+			exit(1);
+		}
+		i = i + 1 == n ? 0 : i + 1;
+		count++;
+		end = now();
+	} while (end - start < seconds);
+	close(fd);
+	printf("%.1f %.1f\n", (end - start) * 1e9 / (double)count,
+	       (cpu_now() - cpu_start) * 1e9 / (double)count);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
@@ -339,6 +401,13 @@ int main(int argc, char **argv)
 		goto usage;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fail("signal");
+	if (argc == 5 && strcmp(argv[1], "refuse") == 0) {
+		seconds = strtod(argv[4], NULL);
+		if (!(seconds > 0 && seconds < 3600))
+			goto usage;
+		refuse(argv[2], argv[3], seconds);
+		return 0;
+	}
 	sin = address(argv[2], argv[3]);
 	/* FROM, the clients' optional last argument */
 	if ((argc == 5 && strcmp(argv[1], "probe") == 0) ||
@@ -371,6 +440,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: netload accept-server|sink-server|source-server ADDR PORT\n"
 			"       netload probe ADDR PORT [FROM]\n"
+			"       netload refuse FILE PORT SECONDS\n"
 			"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n");
 	return 2;
 }

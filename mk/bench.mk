@@ -19,7 +19,28 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
-bench-programs: $(BIN) $(BENCH_PROGS)
+# The log-less loader, for the refusal log's cost only (BENCHMARKS.md): the
+# same loader.c and validate.o, its skeleton made from filter.bpf.c built
+# with -DNO_REFUSAL_LOG (judge() without the log write), by the Makefile's
+# own commands, into build/bench/nolog/. The main build's outputs are not
+# touched.
+NOLOG := $(BUILD)/bench/nolog
+NOLOG_BIN := $(BUILD)/bench/$(BIN)-nolog
+
+$(NOLOG)/filter.bpf.o: filter.bpf.c filter.h | $(BUILD)
+	$(Q)mkdir -p $(NOLOG)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DNO_REFUSAL_LOG -c $< -o $@
+
+$(NOLOG)/filter.lskel.h: $(NOLOG)/filter.bpf.o
+	$(Q)$(LSKEL) $< name filter > $@
+
+$(NOLOG)/loader.o: loader.c $(VALIDATE_H) $(NOLOG)/filter.lskel.h debian/changelog | $(BUILD)
+	$(Q)$(CC) $(CFLAGS) -DVERSION='"$(VERSION)"' -I$(NOLOG) -c $< -o $@
+
+$(NOLOG_BIN): $(NOLOG)/loader.o $(BUILD)/validate.o
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench-programs: $(BIN) $(BENCH_PROGS) $(NOLOG_BIN)
 
 # Like check: deps first, then (recursively, so never in parallel with deps)
 # the loader $(BIN) and the bench programs, then the run.
