@@ -181,12 +181,15 @@ static __always_inline void log_refusal(const struct dest *d, const struct dest 
 	struct refusal_key key = { .family = d->family,
 				   .protocol = d->protocol,
 				   .hook = (__u8)hook,
-				   .unreadable = (__u8)unreadable,
-				   .port = unreadable ? 0 : d->port };
+				   .unreadable = (__u8)unreadable };
 	struct refusal *entry, fresh = { .count = 1, .rank = judged->rank };
 	__u64 now = bpf_ktime_get_boot_ns();
 
 	__builtin_memcpy(key.addr, d->addr, sizeof(key.addr));
+	/* TCP's and UDP's port only: a ping socket's connect() carries one too,
+	 * which judges nothing and would make an entry per port */
+	if (!unreadable && (d->protocol == IPPROTO_TCP || d->protocol == IPPROTO_UDP))
+		key.port = d->port;
 	entry = bpf_map_lookup_elem(&refusals, &key);
 	if (!entry) {
 		fresh.first_ns = now;

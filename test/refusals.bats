@@ -130,6 +130,26 @@ gone() { ! bpftool "$1" show id "$2" >/dev/null 2>&1; }
 	[[ $(refusal_log "$REFUSAL_LOG" | wc -l) -eq 9 ]]
 }
 
+@test "a ping socket's connect() is logged at connect4 and connect6 with port 0: one entry, whatever port it names" {
+	load_filter "$CG" "${LOG_RULES[@]}"
+	# shellcheck disable=SC2016 # Python, not shell
+	run_capture jailed "$CG" "$NET_NS" "$PYTHON" -c '
+import errno, socket
+for family, proto, addr in ((socket.AF_INET, socket.IPPROTO_ICMP, "203.0.113.7"),
+                            (socket.AF_INET6, socket.IPPROTO_ICMPV6, "2001:db8:1::7")):
+    for port in (0, 1, 7777):
+        s = socket.socket(family, socket.SOCK_DGRAM, proto)
+        try:
+            s.connect((addr, port))
+            print("connected")
+        except OSError as e:
+            print(errno.errorcode[e.errno])'
+	[[ $status -eq 0 && -z $stderr && $output == $'EPERM\nEPERM\nEPERM\nEPERM\nEPERM\nEPERM' ]]
+	log_is "$REFUSAL_LOG" \
+		"$(logged connect4 203.0.113.7 1 0 203.0.113.7/24 0 0 97 0 3)" \
+		"$(logged connect6 2001:db8:1::7 58 0 2001:db8:1::7/48 0 0 193 0 3)"
+}
+
 @test "NAT64 and IPv4-mapped destinations: logged as asked, with the IPv4 rule that decided" {
 	expect_echo "$CG" tcp ::ffff:192.0.2.1 ::ffff:203.0.113.7
 	load_filter "$CG" "${LOG_RULES[@]}"
