@@ -114,9 +114,9 @@ static inline __u32 rule_rank(__u32 prefixlen, int ports, int deny)
  * section 6), read by scripts/jail-ai-refusals. One entry per destination
  * and hook. When the log is full, a new destination takes the place of one
  * not refused for long (the kernel's LRU, approximate and per CPU), so the
- * log holds the most recent destinations, each with its whole count; an
- * evicted destination that is refused again starts a new entry, its
- * count and first time lost with the old one.
+ * log holds the most recent destinations; an evicted destination that is
+ * refused again starts a new entry, its count and first time lost with
+ * the old one. Counts are exact unless the log is full and evicting.
  */
 #define REFUSALS_MAX 4096
 

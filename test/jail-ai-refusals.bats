@@ -120,6 +120,62 @@ row() {
 		[["192.0.2.1", 2], ["2001:db8:1::7", 1], ["2001:db8::1", 4], ["203.0.113.7", 1]]' "$RUN_STDOUT"
 }
 
+@test "rules as they decided: unreadable ports name the deny rules' ports, an extension header its protocol, a NAT64 prefix is dotted" {
+	local probe="$BATS_TEST_DIRNAME/verdict_probe.py"
+	load_filter "$CG" --deny 192.0.2.1:7000-7999/tcp --deny 192.0.2.1:53/udp \
+		--deny 2001:db8::/32 --deny 64:ff9b::203.0.113.0/120
+	# the backstop: an IPv4 later fragment and ICMPv6 behind a hop-by-hop header
+	run_capture jailed "$CG" "$NET_NS" "$PYTHON" "$probe" fragment 192.0.2.1 0
+	[[ $status -eq 2 ]]
+	run_capture jailed "$CG" "$NET_NS" "$PYTHON" "$probe" exthdr-ping 2001:db8::1 0
+	[[ $status -eq 2 ]]
+	refuse "$CG" tcp 64:ff9b::203.0.113.7 443
+	run_capture "$READER" --cgroup "$CG" --json
+	[[ $status -eq 0 && -z $stderr && ${#lines[@]} -eq 3 ]]
+	jq -se '
+		any(.[]; .destination == "192.0.2.1" and .protocol == "udp" and .port == null and
+			.hook == "egress" and .ports_unreadable and .rule_prefix == "192.0.2.1/32" and
+			.rule == "deny 192.0.2.1/32:7000-7999/tcp 192.0.2.1/32:53/udp (ports unreadable)") and
+		any(.[]; .destination == "2001:db8::1" and .protocol == "hopopt" and .hook == "egress" and
+			.rule == "deny 2001:db8::/32 (ports unreadable)") and
+		any(.[]; .destination == "64:ff9b::203.0.113.7" and .hook == "connect6" and
+			.rule == "deny 64:ff9b::203.0.113.0/120")' "$RUN_STDOUT"
+	run_capture "$READER" --cgroup "$CG"
+	[[ $status -eq 0 && $output == *$'\n192.0.2.1 '*' ?/udp '*' egress '* ]]
+	[[ $output == *' ?/hopopt '* ]]
+}
+
+@test "reruns of the loader while it reads: --follow goes on and one-shot reads succeed" {
+	local out="$BATS_TEST_TMPDIR/follow.out" err="$BATS_TEST_TMPDIR/follow.err" pid reruns
+	local reads=0 rc=0
+	load_filter "$CG" "${NET_DENY_ARGS[@]}"
+	"$READER" --cgroup "$CG" --json --follow >"$out" 2>"$err" 3>&- &
+	pid=$!
+	remember_pid "$pid"
+	# 40 reruns back to back, and one-shot reads for as long as they last
+	(for ((i = 0; i < 40; i++)); do
+		"$LOADER" --cgroup "$CG" "${NET_DENY_ARGS[@]}" >/dev/null || exit 1
+	done) 3>&- &
+	reruns=$!
+	remember_pid "$reruns"
+	while kill -0 "$reruns" 2>/dev/null; do
+		run_capture "$READER" --cgroup "$CG" --json
+		[[ $status -eq 0 && -z $stderr ]] || { echo "read $reads: $status $stderr" >&2; return 1; }
+		reads=$((reads + 1))
+	done
+	wait "$reruns"
+	echo "# $reads reads during the reruns" >&3
+	((reads > 0))
+	refuse "$CG" tcp 192.0.2.1 7777
+	eventually grep -q '"destination": "192.0.2.1"' "$out"
+	kill -0 "$pid"
+	# its stderr: only the notes that it moved to a new log
+	[[ -s $err ]] && ! grep -v '^jail-ai-refusals: now reading refusal log [0-9]* (the filter was replaced)$' "$err"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[[ $rc -eq 0 ]]
+}
+
 @test "a filter in force through an ancestor: the reader on a child cgroup reads the parent's log" {
 	local child
 	new_cgroup child child
@@ -164,6 +220,8 @@ row() {
 	assert_refused 66 "jail-ai-refusals: --cgroup $CG/missing: no such directory" -
 	run_capture "$READER" --cgroup "$BATS_TEST_TMPDIR"
 	assert_refused 66 "jail-ai-refusals: --cgroup $BATS_TEST_TMPDIR: not a cgroup v2 directory" -
+	run_capture "$READER" --cgroup "$CG/cgroup.procs"
+	assert_refused 66 "jail-ai-refusals: --cgroup $CG/cgroup.procs: not a directory" -
 }
 
 @test "refused: not root (77), before anything is read" {
@@ -192,6 +250,8 @@ row() {
 	assert_refused 64 "jail-ai-refusals: --tail: unknown option $USAGE" -
 	run_capture "$READER" "$CG"
 	assert_refused 64 "jail-ai-refusals: $CG: unexpected argument $USAGE" -
+	run_capture "$READER" --cgroup "$CG" --help
+	assert_refused 64 "jail-ai-refusals: --help: must stand alone $USAGE" -
 	run_capture "$READER" --help
 	[[ $status -eq 0 && -z $stderr && ${lines[0]} == "Show what jail-ai-ebpf-loader's filter refused on a cgroup: its refusal log." ]]
 }
