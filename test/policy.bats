@@ -117,6 +117,57 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	done
 }
 
+@test "--proxy: everything denied but each proxy's TCP port and each --dns, no resolver otherwise; the host's denials only within a broader --allow; the loader takes it" {
+	run_capture policy --network slirp4netns --proxy 10.0.2.2:3128 --proxy '[2001:db8:5::1]:8080'
+	[[ $status -eq 0 && -z $stderr ]]
+	mapfile -t argv <<<"$output"
+	# No resolver (not slirp4netns' 10.0.2.3, not the host's 192.0.2.53):
+	# the container's own address only, for a published port.
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --allow 10.0.2.2:3128/tcp
+		--allow '[2001:db8:5::1]:8080/tcp' --allow 10.0.2.100)
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
+	made CG make_cgroup
+	load_filter "$CG" "${argv[@]}"
+	# --dns opens that resolver alone; an --allow passes through, and the
+	# host's and the fixed denials within it stay, those outside it go.
+	run_capture policy --network none --proxy 192.0.2.10:3128 --dns 198.18.0.53 --allow 192.0.2.0/23:443/tcp
+	[[ $status -eq 0 && -z $stderr ]]
+	mapfile -t argv <<<"$output"
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --deny 192.0.2.10 --deny 192.0.2.255 --deny 192.0.2.0/24
+		--allow 192.0.2.10:3128/tcp --allow 198.18.0.53:53 --allow 192.0.2.0/23:443/tcp)
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
+	# Within 0.0.0.0/0:443 every IPv4 denial stays; within 2001:db8::/32 the
+	# host's IPv6 address and prefix, not the other IPv6 ranges.
+	run_capture policy --network none --proxy 192.0.2.10:3128 --allow 0.0.0.0/0:443 --allow 2001:db8::/32
+	mapfile -t argv <<<"$output"
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --deny 203.0.113.9 --deny 198.51.100.7
+		--deny 192.0.2.10 --deny 192.0.2.255 --deny 100.100.7.1 --deny 2001:db8:5::1
+		--deny 192.0.2.0/24 --deny 100.64.0.0/10 --deny 2001:db8:5::/64
+		"${FIXED[@]:0:4}" "${FIXED[@]:6:10}" "${FIXED[@]:22:2}" "${FIXED[@]:26}"
+		--allow 192.0.2.10:3128/tcp --allow 0.0.0.0/0:443 --allow 2001:db8::/32)
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
+	load_filter "$CG" "${argv[@]}"
+}
+
+@test "--proxy takes a literal address and a port: a name, an IPv6 address without brackets, no port, port 0 or 65536, 0.0.0.0, :: and multicast are refused (64), naming the argument" {
+	for bad in proxy.example:3128 2001:db8::1:3128 192.0.2.1 '[2001:db8::1]'; do
+		run_capture "$POLICY" --network none --proxy "$bad"
+		[[ $status -eq 64 && -z $output &&
+			$stderr == "jail-ai-policy: --proxy $bad: give the proxy as a literal IP address and port, ADDR:PORT or [ADDR6]:PORT (the container resolves no names)" ]] ||
+			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
+	done
+	for bad in 192.0.2.1:0 192.0.2.1:65536 192.0.2.1:x '[2001:db8::1]:'; do
+		run_capture "$POLICY" --network none --proxy "$bad"
+		[[ $status -eq 64 && $stderr == "jail-ai-policy: --proxy $bad: the port must be 1 to 65535" ]] ||
+			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
+	done
+	for bad in 0.0.0.0:3128 '[::]:3128' 224.0.0.1:3128; do
+		run_capture "$POLICY" --network none --proxy "$bad"
+		[[ $status -eq 64 && $stderr == "jail-ai-policy: --proxy $bad: "*" is no host's address" ]] ||
+			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
+	done
+}
+
 @test "usage errors exit 64 with a message naming the argument; --lan and --network host are refused" {
 	run_capture "$POLICY" --network
 	[[ $status -eq 64 && -z $output && $stderr == "jail-ai-policy: --network: unknown option or missing value (see --help)" ]]
