@@ -50,6 +50,8 @@ HOST=198.51.100.1
 HOST6=2001:db8:100::1
 SERVER=198.18.0.80
 SERVER6=2001:db8:200::80
+ALLOWED=198.18.1.10
+OTHER=198.18.1.20
 POLICY="$PROJECT_ROOT/scripts/jail-ai-policy"
 
 # world CMD...: run CMD in podman's world (its mount and network namespaces).
@@ -137,6 +139,9 @@ setup_file() {
 	# The internet's server, off the host's link, behind its default route.
 	ip -n "$INET_NS" addr add "$SERVER/32" dev lo
 	ip -n "$INET_NS" addr add "$SERVER6/128" dev lo
+	# The proxy test's two names.
+	ip -n "$INET_NS" addr add "$ALLOWED/32" dev lo
+	ip -n "$INET_NS" addr add "$OTHER/32" dev lo
 
 	# What the host's own namespace holds before: the last test compares.
 	for path in /run/containers /run/libpod /var/lib/containers /etc/containers/networks /etc/containers/containers.conf.d; do
@@ -185,6 +190,11 @@ setup_file() {
 	# The image: busybox-static alone, imported (no registry).
 	cp "$(command -v busybox)" "$WORLD/rootfs/bin/busybox"
 	cp "$TEST_BIN/sockfamily" "$WORLD/rootfs/bin/sockfamily"
+	# curl and the libraries it links, for the proxy test (HTTPS by CONNECT).
+	local lib
+	for lib in "$(command -v curl)" $(ldd "$(command -v curl)" | grep -o '/[^ ]*'); do
+		cp -L --parents "$lib" "$WORLD/rootfs"
+	done
 	local applet
 	for applet in $(busybox --list); do
 		[[ $applet == busybox ]] || ln -s busybox "$WORLD/rootfs/bin/$applet"
@@ -199,7 +209,8 @@ setup_file() {
 	echo service-8000 >"$WORLD/www-8000/index.html"
 	echo service-8001 >"$WORLD/www-8001/index.html"
 	start_in inet httpd-inet busybox httpd -f -p 80 -h "$WORLD/www-inet"
-	start_in inet dnsd python3 "$PROJECT_ROOT/test/dnsd.py" "$INET" internet.test="$SERVER"
+	start_in inet dnsd python3 "$PROJECT_ROOT/test/dnsd.py" "$INET" internet.test="$SERVER" \
+		allowed.test="$ALLOWED" other.test="$OTHER"
 	start_in world httpd-8000 busybox httpd -f -p 8000 -h "$WORLD/www-8000"
 	start_in world httpd-8001 busybox httpd -f -p 8001 -h "$WORLD/www-8001"
 	wait_listening inet tcp 80
@@ -416,6 +427,71 @@ net_raw() {
 	[[ $status -eq 0 && ${lines[0]} == service-8000 ]]
 	[[ $(grep -c "Operation not permitted" <<<"$output") -eq 3 ]]
 	refused_all
+}
+
+@test "allow-list by domain: jail-ai-policy --proxy GATEWAY:3128 and tinyproxy on the host; through it the guide's container reaches allowed.test over HTTP and HTTPS, other.test gets the proxy's 403, and what ignores the proxy or the proxy's port gets EPERM" {
+	# The host's address as the container sees it: the network's gateway.
+	gateway=$(pod network inspect podman --format '{{range .Subnets}}{{.Gateway}}{{end}}')
+	[[ $gateway == 10.88.0.1 ]]
+	local dir="$BATS_TEST_TMPDIR/proxy"
+	mkdir -m 0755 "$dir"
+	chmod 0755 "$BATS_TEST_TMPDIR"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=jail-ai-proxy-test -addext "subjectAltName=DNS:allowed.test,DNS:other.test" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+	echo allowed.test >"$dir/allowlist"
+	cat >"$dir/tinyproxy.conf" <<-EOF
+		User nobody
+		Group nogroup
+		Port 3128
+		Allow 10.88.0.0/16
+		Timeout 60
+		Filter "$dir/allowlist"
+		FilterDefaultDeny Yes
+		FilterType fnmatch
+		ConnectPort 443
+	EOF
+	# (HTTP on 8080: the internet's busybox httpd has port 80)
+	start_in inet web "$PYTHON" "$PROJECT_ROOT/test/webd.py" --http-port=8080 "$dir/cert.pem" "$dir/key.pem" \
+		allowed.test="$ALLOWED" other.test="$OTHER"
+	start_in world tinyproxy tinyproxy -d -c "$dir/tinyproxy.conf"
+	wait_listening world tcp 3128
+	wait_listening inet tcp 443 || { cat "$WORLD/web.log" >&2; return 1; }
+
+	jail --network podman --proxy "$gateway:3128"
+	expected=(--cgroup "$CG2$PARENT" --deny 0.0.0.0/0 --deny ::/0 --allow "$gateway:3128/tcp"
+		--allow 127.0.0.0/8 --allow ::1)
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
+	proxy="http://$gateway:3128"
+	# shellcheck disable=SC2016 # expanded by the container's sh
+	run pod run --rm "${guide[@]}" --http-proxy=false --env "http_proxy=$proxy" \
+		--env "https_proxy=$proxy" --env "HTTPS_PROXY=$proxy" -v "$dir/cert.pem:/cert.pem:ro" \
+		"$IMAGE" sh -c 'get() { curl -sS --max-time 20 --cacert /cert.pem "$@" 2>&1; }
+			echo "http: $(get http://allowed.test:8080/)"
+			echo "https: $(get https://allowed.test/)"
+			echo "other http: $(get -o /dev/null -w "%{http_code}" http://other.test:8080/)"
+			echo "other https: $(get https://other.test/)"
+			echo "no proxy: $(get -v --noproxy "*" "http://$0:8080/" | grep -F "connect fail")"
+			echo "dns: $(nslookup allowed.test 2>&1 | grep -F "can'"'"'t connect")"
+			'"$PROBE" "$ALLOWED" "$gateway" 8000 "$gateway" 53 "$HOST" 3128 "$INET" 53 "$SERVER" 80 "$ALLOWED" 443
+	echo "$output"
+	[[ $status -eq 0 ]]
+	has "http: allowed.test" "https: allowed.test" "other http: 403" \
+		"other https: curl: (56) CONNECT tunnel failed, response 403" \
+		"no proxy: * Immediate connect fail for $ALLOWED: Operation not permitted" \
+		"dns: nslookup: can't connect to remote host ($INET): Operation not permitted"
+	[[ $(grep -c "^probe .*Operation not permitted" <<<"$output") -eq 6 ]]
+	refused_all
+	# podman's --http-proxy (on by default) copies podman's own proxy
+	# variables into the container; =false copies none.
+	# shellcheck disable=SC2030,SC2031 # the variables are for podman alone
+	https_proxy=http://192.0.2.99:9 NO_PROXY=example.test run pod run --rm "$IMAGE" \
+		sh -c 'echo "$https_proxy|$NO_PROXY"'
+	[[ $status -eq 0 && $output == "http://192.0.2.99:9|example.test" ]]
+	# shellcheck disable=SC2030,SC2031
+	https_proxy=http://192.0.2.99:9 run pod run --rm --http-proxy=false "$IMAGE" \
+		sh -c 'echo "[$https_proxy]"'
+	[[ $status -eq 0 && $output == "[]" ]]
 }
 
 @test "podman exec: processes started later in the container are filtered too" {

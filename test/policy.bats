@@ -117,14 +117,14 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	done
 }
 
-@test "--proxy: everything denied but each proxy's TCP port and each --dns, no resolver otherwise; the host's denials only within a broader --allow; the loader takes it" {
+@test "--proxy: everything denied but each proxy's TCP port, each --dns and the container's loopback, no resolver otherwise; the host's denials only within a broader --allow; the loader takes it" {
 	run_capture policy --network slirp4netns --proxy 10.0.2.2:3128 --proxy '[2001:db8:5::1]:8080'
 	[[ $status -eq 0 && -z $stderr ]]
 	mapfile -t argv <<<"$output"
 	# No resolver (not slirp4netns' 10.0.2.3, not the host's 192.0.2.53):
 	# the container's own address only, for a published port.
 	expected=(--deny 0.0.0.0/0 --deny ::/0 --allow 10.0.2.2:3128/tcp
-		--allow '[2001:db8:5::1]:8080/tcp' --allow 10.0.2.100)
+		--allow '[2001:db8:5::1]:8080/tcp' --allow 10.0.2.100 --allow 127.0.0.0/8 --allow ::1)
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 	made CG make_cgroup
 	load_filter "$CG" "${argv[@]}"
@@ -134,7 +134,8 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	[[ $status -eq 0 && -z $stderr ]]
 	mapfile -t argv <<<"$output"
 	expected=(--deny 0.0.0.0/0 --deny ::/0 --deny 192.0.2.10 --deny 192.0.2.255 --deny 192.0.2.0/24
-		--allow 192.0.2.10:3128/tcp --allow 198.18.0.53:53 --allow 192.0.2.0/23:443/tcp)
+		--allow 192.0.2.10:3128/tcp --allow 198.18.0.53:53 --allow 127.0.0.0/8 --allow ::1
+		--allow 192.0.2.0/23:443/tcp)
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 	# Within 0.0.0.0/0:443 every IPv4 denial stays; within 2001:db8::/32 the
 	# host's IPv6 address and prefix, not the other IPv6 ranges.
@@ -144,9 +145,17 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 		--deny 192.0.2.10 --deny 192.0.2.255 --deny 100.100.7.1 --deny 2001:db8:5::1
 		--deny 192.0.2.0/24 --deny 100.64.0.0/10 --deny 2001:db8:5::/64
 		"${FIXED[@]:0:4}" "${FIXED[@]:6:10}" "${FIXED[@]:22:2}" "${FIXED[@]:26}"
-		--allow 192.0.2.10:3128/tcp --allow 0.0.0.0/0:443 --allow 2001:db8::/32)
+		--allow 192.0.2.10:3128/tcp --allow 127.0.0.0/8 --allow ::1 --allow 0.0.0.0/0:443
+		--allow 2001:db8::/32)
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 	load_filter "$CG" "${argv[@]}"
+	# docker's embedded DNS, on the container's loopback, stays closed.
+	run_capture policy --engine docker --network none --proxy 192.0.2.10:3128
+	[[ $status -eq 0 ]]
+	mapfile -t argv <<<"$output"
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --deny 127.0.0.11 --allow 192.0.2.10:3128/tcp
+		--allow 127.0.0.0/8 --allow ::1)
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 }
 
 @test "--proxy takes a literal address and a port: a name, an IPv6 address without brackets, no port, port 0 or 65536, 0.0.0.0, :: and multicast are refused (64), naming the argument" {

@@ -10,7 +10,8 @@
 # Safety (DESIGN.md §8): everything lives in three network namespaces made in
 # setup_file and removed in teardown_file, linked only to each other:
 #   - $JAIL_NS, the jail: 198.51.100.2/24, 2001:db8:100::2/64 on a veth to
-#     the host, default routes through it (a container on its bridge);
+#     the host, default routes through it (a container on its bridge), and
+#     an echo server of its own on port 7777 of its loopback;
 #   - $HOST_NS, the host: 198.51.100.1 and 2001:db8:100::1 on the jail's
 #     link (the jail's gateway, where the proxy listens), 198.18.0.1 and
 #     2001:db8:200::1 on its uplink, forwarding on (its own sysctls); it runs
@@ -114,6 +115,8 @@ setup_file() {
 	start_in "$INET_NS" web "$PYTHON" "$PROJECT_ROOT/test/webd.py" "$WORLD/cert.pem" "$WORLD/key.pem" \
 		allowed.test="$ALLOWED4" allowed.test="$ALLOWED6" other.test="$OTHER4" other.test="$OTHER6"
 	start_in "$INET_NS" echo-inet "$NETPROBE" serve "$ECHO"
+	# A service of the jail's own, on its loopback (not in a filtered cgroup).
+	start_in "$JAIL_NS" echo-jail "$NETPROBE" serve "$ECHO"
 
 	# The host's services: its DNS forwarder, the proxy, another service.
 	start_in "$HOST_NS" dnsmasq dnsmasq --keep-in-foreground --no-resolv --no-hosts \
@@ -146,6 +149,7 @@ setup_file() {
 	eventually grep -qx ready "$WORLD/web.log"
 	eventually grep -q '^ready' "$WORLD/echo-inet.log"
 	eventually grep -q '^ready' "$WORLD/echo-host.log"
+	eventually grep -q '^ready' "$WORLD/echo-jail.log"
 	eventually listening "$HOST_NS" udp 53
 	eventually listening "$HOST_NS" tcp 3128
 }
@@ -184,7 +188,8 @@ fence() {
 	local policy
 	policy=$(in_host "$POLICY" --network none --proxy "$PROXY4:3128" --proxy "[$PROXY6]:3128")
 	mapfile -t argv <<<"$policy"
-	expected=(--deny 0.0.0.0/0 --deny ::/0 --allow "$PROXY4:3128/tcp" --allow "[$PROXY6]:3128/tcp")
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --allow "$PROXY4:3128/tcp" --allow "[$PROXY6]:3128/tcp"
+		--allow 127.0.0.0/8 --allow ::1)
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 	load_filter "$FENCED" "${argv[@]}"
 }
@@ -297,7 +302,7 @@ echoed() {
 	done
 }
 
-@test "jail-ai-policy --proxy: DNS to any resolver, UDP to any address, ICMP (raw sockets, IPv4 ping sockets), TCP to the proxy host's other ports and addresses: EPERM at once, IPv4 and IPv6; an IPv6 ping gets no reply" {
+@test "jail-ai-policy --proxy: DNS to any resolver, UDP to any address, ICMP (raw sockets, IPv4 ping sockets), TCP to the proxy host's other ports and addresses: EPERM at once, IPv4 and IPv6; an IPv6 ping gets no reply; the jail's own loopback stays open" {
 	fence
 	in_jail "$FENCED" busybox nslookup allowed.test "$PROXY4"
 	[[ $status -ne 0 && $output == *"can't connect to remote host ($PROXY4): Operation not permitted"* ]]
@@ -331,7 +336,10 @@ echoed() {
 	refused_at_once "$FENCED" tcp "$PROXY4" 22
 	refused_at_once "$FENCED" tcp 198.18.0.1 3128
 	refused_at_once "$FENCED" tcp 2001:db8:200::1 3128
-	# And the proxy port itself still answers.
+	# And the proxy port itself still answers, and the jail's own loopback.
 	via_proxy "$FENCED" "http://$PROXY4:3128" https://allowed.test/
 	[[ $status -eq 0 && $output == allowed.test ]]
+	echoed "$FENCED" tcp 127.0.0.1 "$ECHO"
+	echoed "$FENCED" udp-connect ::1 "$ECHO"
+	echoed "$FENCED" udp-sendto 127.0.0.1 "$ECHO"
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """HTTP and HTTPS servers for the proxy suite.
 
-Usage: webd.py CERT KEY NAME=ADDR... Serves, for each NAME=ADDR (IPv4 or
-IPv6), HTTP on ADDR port 80 and HTTPS (CERT and KEY, PEM) on ADDR port 443,
+Usage: webd.py [--http-port=N] CERT KEY NAME=ADDR... Serves, for each
+NAME=ADDR (IPv4 or IPv6), HTTP on ADDR port 80 (or N) and HTTPS (CERT and
+KEY, PEM) on ADDR port 443,
 each GET answered 200 with the body "NAME\\n". Prints "ready" once every
 socket is bound; serves until killed.
 """
@@ -40,12 +41,15 @@ def server(name, addr, port, context):
 
 
 def main():
+    args, http_port = sys.argv[1:], 80
+    if args[0].startswith("--http-port="):
+        http_port = int(args.pop(0).partition("=")[2])
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(sys.argv[1], sys.argv[2])
+    context.load_cert_chain(args[0], args[1])
     servers = []
-    for spec in sys.argv[3:]:
+    for spec in args[2:]:
         name, _, addr = spec.partition("=")
-        servers += [server(name, addr, 80, None), server(name, addr, 443, context)]
+        servers += [server(name, addr, http_port, None), server(name, addr, 443, context)]
     for httpd in servers:
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
     print("ready", flush=True)
