@@ -484,11 +484,11 @@ net_raw() {
 	refused_all
 	# podman's --http-proxy (on by default) copies podman's own proxy
 	# variables into the container; =false copies none.
-	# shellcheck disable=SC2030,SC2031 # the variables are for podman alone
+	# shellcheck disable=SC2016,SC2030,SC2031 # for podman and the container's sh
 	https_proxy=http://192.0.2.99:9 NO_PROXY=example.test run pod run --rm "$IMAGE" \
 		sh -c 'echo "$https_proxy|$NO_PROXY"'
 	[[ $status -eq 0 && $output == "http://192.0.2.99:9|example.test" ]]
-	# shellcheck disable=SC2030,SC2031
+	# shellcheck disable=SC2016,SC2030,SC2031
 	https_proxy=http://192.0.2.99:9 run pod run --rm --http-proxy=false "$IMAGE" \
 		sh -c 'echo "[$https_proxy]"'
 	[[ $status -eq 0 && $output == "[]" ]]
