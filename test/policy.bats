@@ -149,6 +149,15 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 		--allow 2001:db8::/32)
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 	load_filter "$CG" "${argv[@]}"
+	# An IPv4-mapped --allow is an IPv4 rule to the loader: the IPv4
+	# denials within it stay.
+	run_capture policy --network none --proxy 192.0.2.10:3128 --allow '[::ffff:192.0.2.0/120]:443'
+	[[ $status -eq 0 ]]
+	mapfile -t argv <<<"$output"
+	expected=(--deny 0.0.0.0/0 --deny ::/0 --deny 192.0.2.10 --deny 192.0.2.255
+		--allow 192.0.2.10:3128/tcp --allow 127.0.0.0/8 --allow ::1 --allow '[::ffff:192.0.2.0/120]:443')
+	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
+	load_filter "$CG" "${argv[@]}"
 	# docker's embedded DNS, on the container's loopback, stays closed.
 	run_capture policy --engine docker --network none --proxy 192.0.2.10:3128
 	[[ $status -eq 0 ]]
