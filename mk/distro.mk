@@ -19,7 +19,7 @@ DISTRO_PACKAGES ?= systemd systemd-sysv libpam-systemd udev dbus \
 	docker.io containerd runc \
 	sudo sudo-rs \
 	iproute2 iputils-ping nftables iptables procps util-linux kmod \
-	python3 bats busybox-static bpftool jq libbpf1
+	python3 bats busybox-static bpftool jq libbpf1 tinyproxy-bin
 
 # The guest installs the package `make deb` (mk/deb.mk) builds, with apt; the
 # suites use build/test/sockfamily (static) inside the containers.

@@ -167,23 +167,35 @@ FIXED=(--deny 0.0.0.0/8 --deny 10.0.0.0/8 --deny 100.64.0.0/10 --deny 169.254.0.
 	diff <(printf '%s\n' "${expected[@]}") <(printf '%s\n' "${argv[@]}")
 }
 
-@test "--proxy takes a literal address and a port: a name, an IPv6 address without brackets, no port, port 0 or 65536, 0.0.0.0, :: and multicast are refused (64), naming the argument" {
-	for bad in proxy.example:3128 2001:db8::1:3128 192.0.2.1 '[2001:db8::1]'; do
+@test "--proxy takes a literal address and a port: a name, an IPv6 address without brackets, no port, port 0 or 65536, 0.0.0.0, ::, broadcast, multicast, loopback and zones are refused (64), naming the argument; a mapped address is IPv4" {
+	for bad in proxy.example:3128 2001:db8::1:3128 192.0.2.1 '[2001:db8::1]' '[fe80::1%eth0]:3128'; do
 		run_capture "$POLICY" --network none --proxy "$bad"
 		[[ $status -eq 64 && -z $output &&
 			$stderr == "jail-ai-policy: --proxy $bad: give the proxy as a literal IP address and port, ADDR:PORT or [ADDR6]:PORT (the container resolves no names)" ]] ||
 			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
 	done
-	for bad in 192.0.2.1:0 192.0.2.1:65536 192.0.2.1:x '[2001:db8::1]:'; do
+	for bad in 192.0.2.1:0 192.0.2.1:65536 192.0.2.1:x '[2001:db8::1]:' 192.0.2.1:03128 192.0.2.1:+80 \
+		192.0.2.1:² 192.0.2.1:٣١٢٨; do
 		run_capture "$POLICY" --network none --proxy "$bad"
 		[[ $status -eq 64 && $stderr == "jail-ai-policy: --proxy $bad: the port must be 1 to 65535" ]] ||
 			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
 	done
-	for bad in 0.0.0.0:3128 '[::]:3128' 224.0.0.1:3128; do
+	for bad in 0.0.0.0:3128 '[::]:3128' 224.0.0.1:3128 255.255.255.255:3128 '[::ffff:0.0.0.0]:3128' \
+		'[::ffff:224.0.0.1]:3128'; do
 		run_capture "$POLICY" --network none --proxy "$bad"
 		[[ $status -eq 64 && $stderr == "jail-ai-policy: --proxy $bad: "*" is no host's address" ]] ||
 			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
 	done
+	for bad in 127.0.0.1:3128 '[::1]:3128' '[::ffff:127.0.0.1]:3128'; do
+		run_capture "$POLICY" --network none --proxy "$bad"
+		[[ $status -eq 64 && $stderr == "jail-ai-policy: --proxy $bad: "*" is the container's own loopback, not the host; "* ]] ||
+			{ echo "--proxy $bad: $status $stderr" >&2; return 1; }
+	done
+	# A mapped address is the IPv4 rule the loader would make of it.
+	run_capture "$POLICY" --network none --proxy '[::ffff:192.0.2.1]:3128'
+	[[ $status -eq 0 && $output == *$'\n--allow\n192.0.2.1:3128/tcp\n'* ]]
+	run_capture "$POLICY" --network none --dns fe80::1%eth0
+	[[ $status -eq 64 && $stderr == "jail-ai-policy: --dns fe80::1%eth0: not an IP address" ]]
 }
 
 @test "usage errors exit 64 with a message naming the argument; --lan and --network host are refused" {

@@ -90,6 +90,39 @@ u() { login_as "$USER_NAME" "$@"; }
 	refused_all
 }
 
+@test "allow-list by domain with pasta: --proxy 169.254.1.2:3128 and tinyproxy on the host's address allowing internet.test: the container reaches it through the proxy, another name gets 403; DNS, the host's other ports and the internet straight get EPERM at once" {
+	# README.md "Allow-list by domain": with pasta the proxy sees pasta, on
+	# the host, connect from the host's address.
+	echo internet.test >"$WORLD/allowlist"
+	cat >"$WORLD/tinyproxy.conf" <<-EOF
+		User nobody
+		Group nogroup
+		Port 3128
+		Listen $HOST
+		Allow $HOST
+		Timeout 60
+		Filter "$WORLD/allowlist"
+		FilterDefaultDeny Yes
+		FilterType fnmatch
+		ConnectPort 443
+	EOF
+	chmod 0755 "$BATS_FILE_TMPDIR" "$WORLD"
+	start_bg tinyproxy tinyproxy -d -c "$WORLD/tinyproxy.conf"
+	eventually wait_listening env tcp 3128
+	# shellcheck disable=SC2016 # expanded by the container's sh
+	recipe --proxy 169.254.1.2:3128 -- --rm --http-proxy=false --env http_proxy=http://169.254.1.2:3128 \
+		"$IMAGE" sh -c 'echo "proxy: $(timeout 20 wget -qO- http://internet.test/ 2>&1)"
+			echo "other: $(timeout 20 wget -qO- http://other.test/ 2>&1)"
+			echo "dns: $(nslookup internet.test 2>&1 | grep -F "can'"'"'t connect")"
+			'"$PROBE" probe 169.254.1.2 8000 "$SERVER" 80 169.254.1.1 53 "$HOST" 3128
+	[[ $status -eq 0 ]]
+	[[ " ${argv[*]:2} " == " --deny 0.0.0.0/0 --deny ::/0 --allow 169.254.1.2:3128/tcp --allow 127.0.0.0/8 --allow ::1 " ]]
+	has "proxy: internet" "dns: nslookup: can't connect to remote host (169.254.1.1): Operation not permitted"
+	[[ $output == *"other: wget: server returned error: HTTP/1.0 403 "* ]]
+	[[ $(grep -c "^probe .*Operation not permitted" <<<"$output") -eq 4 ]]
+	refused_all
+}
+
 @test "podman exec, a published port and where pasta, conmon and the exec'd process run" {
 	recipe -- -d --name jt-web -p 8082:80 "$IMAGE" httpd -f -p 80 -h /www
 	[[ $status -eq 0 ]]
