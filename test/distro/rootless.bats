@@ -118,7 +118,7 @@ u() { login_as "$USER_NAME" "$@"; }
 	[[ $status -eq 0 ]]
 	[[ " ${argv[*]:2} " == " --deny 0.0.0.0/0 --deny ::/0 --allow 169.254.1.2:3128/tcp --allow 127.0.0.0/8 --allow ::1 " ]]
 	has "proxy: internet" "dns: nslookup: can't connect to remote host (169.254.1.1): Operation not permitted"
-	[[ $output == *"other: wget: server returned error: HTTP/1.0 403 "* ]]
+	[[ $output == *"other: wget: server returned error: HTTP/1."?" 403 Filtered"* ]]
 	[[ $(grep -c "^probe .*Operation not permitted" <<<"$output") -eq 4 ]]
 	refused_all
 }
