@@ -31,6 +31,7 @@
 #define IPPROTO_MPTCP_SOCKET 262 /* socket(..., IPPROTO_MPTCP): TCP on the wire */
 #define TCP_LISTEN 10
 #define IP_FRAGMENT_OFFSET 0x1fff
+#define LOOPBACK_IFINDEX 1 /* lo, in every network namespace (include/net/flow.h) */
 /* IPv6 extension headers that linux/in6.h does not name (IANA "IPv6
  * Extension Header Types", RFC 7045): */
 #define IPPROTO_HIP 139 /* Host Identity Protocol, RFC 7401 */
@@ -342,6 +343,24 @@ static __always_inline int extension_header(__u8 next)
 	       next == IPPROTO_EXPERIMENT2;
 }
 
+/* Whether d is the local host (127.0.0.0/8, ::1, or 0.0.0.0 and :: which
+ * the kernel connects to it, IPv4-mapped or not). */
+static __always_inline int local_host(const struct dest *d)
+{
+	__be32 v4 = d->addr[0];
+
+	if (d->family == AF_INET6) {
+		if (d->addr[0] | d->addr[1])
+			return 0;
+		if (!d->addr[2])
+			return !(d->addr[3] & ~bpf_htonl(1));
+		if (d->addr[2] != bpf_htonl(0xffff))
+			return 0;
+		v4 = d->addr[3];
+	}
+	return !v4 || (v4 & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000);
+}
+
 /* The backstop: the same verdict, ports read from the TCP or UDP header.
  * Fails closed: a packet whose destination cannot be read is dropped; one
  * whose ports cannot be read (a later fragment, extension headers, a cut
@@ -385,6 +404,12 @@ int jailai_egress(struct __sk_buff *skb)
 	/* plain TCP: no IPv4 options, no IPv6 extension header */
 	plain = d.protocol == IPPROTO_TCP &&
 		offset == (d.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
+	/* The local host is the jail's own only on its loopback device:
+	 * elsewhere it is a raw packet whose header names 127.0.0.1 but that
+	 * was routed by its sendto() address, which a host with route_localnet
+	 * would take as its own. */
+	if (skb->ifindex != LOOPBACK_IFINDEX && local_host(&d))
+		return VERDICT_DENY;
 	if (accepted_connection(skb, &d, plain))
 		return VERDICT_ALLOW;
 	return judge(&d, HOOK_EGRESS, unreadable);

@@ -343,3 +343,28 @@ echoed() {
 	echoed "$FENCED" udp-connect ::1 "$ECHO"
 	echoed "$FENCED" udp-sendto 127.0.0.1 "$ECHO"
 }
+
+@test "a raw packet whose header names 127.0.0.1 but that sendto() routes to the host leaves no jail: EPERM, where unfiltered a host with route_localnet takes it to its loopback" {
+	fence
+	in_host sysctl -qw net.ipv4.conf.vjail.route_localnet=1
+	jailed_bg - "$HOST_NS" /dev/null "$BATS_TEST_TMPDIR/udplog.log" \
+		"$PYTHON" "$PROJECT_ROOT/test/udplog.py" 127.0.0.1 7778
+	eventually grep -qx ready "$BATS_TEST_TMPDIR/udplog.log"
+	in_jail "$OPEN" "$PYTHON" "$PROJECT_ROOT/test/hdrincl.py" "$PROXY4" 127.0.0.1 7778 open-1
+	[[ $status -eq 0 && $output == sent ]]
+	eventually grep -qx open-1 "$BATS_TEST_TMPDIR/udplog.log"
+	in_jail "$FENCED" "$PYTHON" "$PROJECT_ROOT/test/hdrincl.py" "$PROXY4" 127.0.0.1 7778 fenced
+	[[ $status -eq 2 && $output == "refused EPERM" ]]
+	for dst in 127.1.2.3 0.0.0.0; do
+		in_jail "$FENCED" "$PYTHON" "$PROJECT_ROOT/test/hdrincl.py" "$PROXY4" "$dst" 7778 fenced
+		[[ $status -eq 2 && $output == "refused EPERM" ]] || { echo "$dst: $status $output" >&2; return 1; }
+	done
+	# Nothing of the jail's came: a later datagram from outside it does.
+	in_jail "$OPEN" "$PYTHON" "$PROJECT_ROOT/test/hdrincl.py" "$PROXY4" 127.0.0.1 7778 open-2
+	eventually grep -qx open-2 "$BATS_TEST_TMPDIR/udplog.log"
+	run grep -c fenced "$BATS_TEST_TMPDIR/udplog.log"
+	[[ $output == 0 ]]
+	# The jail's own loopback is still its own, raw or not.
+	echoed "$FENCED" raw-icmp 127.0.0.1
+	echoed "$FENCED" udp-sendto 127.0.0.1 "$ECHO"
+}
