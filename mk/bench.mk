@@ -2,7 +2,8 @@
 # floor, and the filter's cost to traffic; prints one table (BENCHMARKS.md).
 # Root only: it loads and attaches for real, in cgroups and a network
 # namespace it makes and removes.
-BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist)
+BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist \
+	breakdown)
 
 .PHONY: bench bench-programs
 
@@ -10,6 +11,12 @@ BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist)
 $(BUILD)/bench/floor: bench/floor.c bench/rules.h filter.h $(BUILD)/filter.lskel.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench
 	$(Q)$(CC) $(CFLAGS) -I. -I$(BUILD) $(LDFLAGS) $< -o $@
+
+# breakdown times floor's steps with the same skeleton and keys, and loads
+# the object with libbpf for the verifier's statistics
+$(BUILD)/bench/breakdown: bench/breakdown.c bench/rules.h filter.h $(BUILD)/filter.lskel.h | $(BUILD)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(CC) $(CFLAGS) -I. -I$(BUILD) $(LDFLAGS) $< -lbpf -o $@
 
 $(BUILD)/bench/genlist: bench/genlist.c bench/rules.h filter.h | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench
