@@ -71,8 +71,9 @@ attached_ids() {
 	[[ $(attached_ids "$CG") == "$(printf '%s\n' "${PROGRAM_IDS[@]}" | sort -n)" ]]
 	[[ -z $(fd_holders prog "${PROGRAM_IDS[@]}") ]]
 	mapfile -t maps < <(map_ids "${PROGRAM_IDS[@]}")
-	# three maps: the rule trie, the accepted mark, the refusal log
-	[[ ${#maps[@]} -eq 3 && " ${maps[*]} " == *" $REFUSAL_LOG "* ]]
+	# four maps: the rule trie, the accepted mark, the last allowed
+	# destination, the refusal log
+	[[ ${#maps[@]} -eq 4 && " ${maps[*]} " == *" $REFUSAL_LOG "* ]]
 	[[ -z $(fd_holders map "${maps[@]}") ]]
 	# yet the filter is in force for new processes in the cgroup
 	expect_refused "$CG" tcp "${DENIED_V4[@]}" "${DENIED_V6[@]}"

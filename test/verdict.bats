@@ -41,7 +41,7 @@ expect() {
 	local -a cmd
 	shift 2
 	case $mode in
-	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment | tcp-connect | udp-send | lsrr)
+	cmsg | cmsg-hold | unspec | inet-on-inet6 | exthdr-ping | fragment | tcp-connect | udp-send | lsrr | again)
 		cmd=("$PYTHON" "$ORACLE_DIR/verdict_probe.py" "$mode") ;;
 	*) cmd=("$NETPROBE" "$mode") ;;
 	esac
@@ -265,6 +265,32 @@ expect() {
 	load_filter "$CG" --deny 192.0.2.1 --deny 203.0.113.0/24:7001/udp
 	expect refused lsrr 198.51.100.1 7001 192.0.2.1 , 198.51.100.1 7001 203.0.113.9
 	expect reached lsrr 198.51.100.1 7001 192.0.2.2 , 198.51.100.1 7002 203.0.113.9
+}
+
+# A socket's last destination inside a denied prefix that a port rule
+# allowed is remembered with the socket (filter.bpf.c, struct last_allowed),
+# so that its next datagrams there cost no lookups: anything else the same
+# socket sends is judged afresh, by the socket hooks and by the backstop.
+@test "a socket allowed through a port rule inside a denied prefix gets nothing more from it: its next destination is judged afresh" {
+	serve 7001
+	serve 7777
+	# unfiltered, the same sockets reach every second destination
+	expect echo again 192.0.2.1 7001 sendto 192.0.2.1 7777 , \
+		192.0.2.1 7001 sendto 192.0.2.2 7001 , 192.0.2.1 7001 connect 192.0.2.1 7777 , \
+		192.0.2.1 7001 hdrincl 192.0.2.1 7777 , 192.0.2.1 7001 hdrincl 192.0.2.2 7001 , \
+		2001:db8::1 7001 sendto 2001:db8::1 7777
+	load_filter "$CG" --deny 192.0.2.0/24 --allow 192.0.2.1:7001/udp \
+		--deny 2001:db8::/64 --allow '[2001:db8::1]:7001/udp'
+	expect echo again 192.0.2.1 7001 sendto 192.0.2.1 7001 , \
+		192.0.2.1 7001 connect 192.0.2.1 7001 , 192.0.2.1 7001 hdrincl 192.0.2.1 7001 , \
+		2001:db8::1 7001 sendto 2001:db8::1 7001
+	expect refused again 192.0.2.1 7001 sendto 192.0.2.1 7777 , \
+		192.0.2.1 7001 sendto 192.0.2.2 7001 , 192.0.2.1 7001 connect 192.0.2.1 7777 , \
+		192.0.2.1 7001 connect 192.0.2.2 7001 , 2001:db8::1 7001 sendto 2001:db8::1 7777 , \
+		2001:db8::1 7001 sendto 2001:db8::2 7001
+	# the backstop alone: a raw socket's own datagrams
+	expect no-reply again 192.0.2.1 7001 hdrincl 192.0.2.1 7777 , \
+		192.0.2.1 7001 hdrincl 192.0.2.2 7001
 }
 
 # against_port_rules MODE OPEN CLOSED: netprobe MODE (tfo or mptcp) to a

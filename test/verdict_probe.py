@@ -32,6 +32,18 @@ WAIT_S), "error ENAME at CALL in N ms" 4, usage 64.
     verdict_probe.py fragment ADDR 0          an IPv4 UDP later fragment (no
                                               ports); "ok" once sent, since
                                               nothing answers a lone fragment
+    verdict_probe.py again ADDR PORT HOW ADDR2 PORT2
+                                              one socket sends to ADDR PORT,
+                                              which must echo, then to ADDR2
+                                              PORT2: the second's outcome.
+                                              HOW: sendto (unconnected UDP),
+                                              connect (UDP connected to each
+                                              in turn), hdrincl (IPv4 UDP
+                                              datagrams built whole on a raw
+                                              IP_HDRINCL socket: the backstop
+                                              only; the echo comes back to a
+                                              UDP socket bound to their
+                                              source port)
 """
 
 import ctypes
@@ -152,6 +164,43 @@ def fragment(addr):
     return "ok"
 
 
+def hdrincl_datagram(addr, port, source_port):
+    """An IPv4 UDP datagram to addr:port, UDP checksum 0 (none); the kernel
+    fills in the source address, the total length, ID and checksum."""
+    udp = struct.pack("!HHHH", source_port, port, 8 + len(PAYLOAD), 0) + PAYLOAD
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64, socket.IPPROTO_UDP, 0,
+                       bytes(4), socket.inet_aton(addr)) + udp
+
+
+def again(addr, port, how, addr2, port2):
+    """The second send's outcome; the first must echo."""
+    if how == "hdrincl":
+        reply = udp_socket(socket.AF_INET)
+        reply.bind(("0.0.0.0", 0))
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        source_port = reply.getsockname()[1]
+    else:
+        reply = s = udp_socket(family_of(addr))
+    for first, (to, at) in ((True, (addr, port)), (False, (addr2, port2))):
+        try:
+            if how == "hdrincl":
+                call("sendto", s.sendto, hdrincl_datagram(to, at, source_port), (to, 0))
+            elif how == "connect":
+                call("connect", s.connect, (to, at))
+                call("send", s.send, PAYLOAD)
+            else:
+                call("sendto", s.sendto, PAYLOAD, (to, at))
+        except Failed as e:
+            if not first:
+                raise
+            return "error first-%s" % errno.errorcode.get(e.err, str(e.err))
+        outcome = echoes(reply, PAYLOAD, 1)
+        if first and outcome != "ok":
+            return "error first-%s" % outcome.split()[0]
+    return outcome
+
+
 def sockaddr_in(family, addr, port):
     return (struct.pack("=H", family) + struct.pack("!H", port) +
             socket.inet_pton(socket.AF_INET, addr) + bytes(8))
@@ -196,6 +245,9 @@ def main(argv):
             outcome = exthdr_ping(addr)
         elif mode == "fragment" and len(argv) == 3:
             outcome = fragment(addr)
+        elif (mode == "again" and len(argv) == 6 and argv[5].isdigit() and
+              argv[3] in ("sendto", "connect", "hdrincl")):
+            outcome = again(addr, port, argv[3], argv[4], int(argv[5]))
         else:
             sys.stderr.write(__doc__)
             return 64
