@@ -113,7 +113,7 @@ attached_ids() {
 		[[ $status -eq 0 && $output =~ ^$id:\ [a-z_]+\ +name\ jailai_ ]]
 	done
 	mapfile -t maps < <(map_ids "${PROGRAM_IDS[@]}")
-	[[ ${#maps[@]} -eq 3 && " ${maps[*]} " == *" $REFUSAL_LOG "* ]]
+	[[ ${#maps[@]} -eq 4 && " ${maps[*]} " == *" $REFUSAL_LOG "* ]]
 	# a process lives and uses sockets in the cgroup, as a container would
 	jailed_bg "$CG" - /dev/null /dev/null sleep 60
 	pid=$JAILED_PID
