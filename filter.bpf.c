@@ -72,33 +72,7 @@ struct dest {
 	__u32 rank;
 	__u8 kind;
 	__u16 block; /* first port of the matching block, host order */
-	/* set by deny_one(): a deny rule's prefix contains the destination,
-	 * so its verdict took all the lookups, not one */
-	__u8 covered;
 };
-
-/* The last destination a socket was allowed to that took more than one
- * lookup (a port rule inside a denied prefix: the allow-list posture's
- * proxy, say), as the socket hooks or the egress hook saw it. The verdict
- * depends on nothing else while this filter lives (its rules never
- * change), so a socket's later connect(), sendmsg() or packet to exactly
- * this destination is allowed at the cost of one socket-storage lookup.
- * The lock keeps a reader from seeing half of one destination and half of
- * another, which could be neither. */
-struct last_allowed {
-	struct bpf_spin_lock lock;
-	__be32 addr[4];
-	__u16 port;
-	__u8 family;
-	__u8 protocol;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct last_allowed);
-} allowed SEC(".maps");
 
 static __u32 lookup(struct rule_key *key, __u8 kind, __u16 port)
 {
@@ -136,7 +110,6 @@ __noinline int deny_one(struct dest *d, int unreadable)
 	best = lookup(&key, KIND_DENY, 0);
 	if (best == 0)
 		return 0;
-	d->covered = 1;
 	if (unreadable) {
 		best_kind = KIND_DENY;
 		goto decided;
@@ -239,56 +212,24 @@ static __always_inline void log_refusal(const struct dest *d, const struct dest 
 	entry->last_ns = now;
 }
 
-#endif
-
-/* Is d the destination sk was last allowed to (struct last_allowed)? */
-static __always_inline int allowed_before(void *sk, const struct dest *d)
-{
-	struct last_allowed *last = sk ? bpf_sk_storage_get(&allowed, sk, 0, 0) : NULL;
-	int same;
-
-	if (!last)
-		return 0;
-	bpf_spin_lock(&last->lock);
-	same = last->family == d->family && last->protocol == d->protocol &&
-	       last->port == d->port && last->addr[0] == d->addr[0] &&
-	       last->addr[1] == d->addr[1] && last->addr[2] == d->addr[2] &&
-	       last->addr[3] == d->addr[3];
-	bpf_spin_unlock(&last->lock);
-	return same;
-}
-
-/* Judges d, sent by socket sk (NULL: none to remember it by) at hook:
- * VERDICT_DENY, logged, or VERDICT_ALLOW. */
-static __always_inline int judge(void *sk, struct dest *d, enum hook hook, int unreadable)
+/* Judges d at hook: VERDICT_DENY, logged, or VERDICT_ALLOW. */
+static __always_inline int judge(struct dest *d, enum hook hook, int unreadable)
 {
 	struct dest judged = *d;
-	struct last_allowed *last;
 
-	if (!unreadable && allowed_before(sk, d))
+	if (!denied(&judged, unreadable))
 		return VERDICT_ALLOW;
-	if (denied(&judged, unreadable)) {
-#ifndef NO_REFUSAL_LOG
-		log_refusal(d, &judged, hook, unreadable);
-#endif
-		return VERDICT_DENY;
-	}
-	if (!judged.covered || unreadable || !sk)
-		return VERDICT_ALLOW;
-	last = bpf_sk_storage_get(&allowed, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (last) {
-		bpf_spin_lock(&last->lock);
-		last->family = d->family;
-		last->protocol = d->protocol;
-		last->port = d->port;
-		last->addr[0] = d->addr[0];
-		last->addr[1] = d->addr[1];
-		last->addr[2] = d->addr[2];
-		last->addr[3] = d->addr[3];
-		bpf_spin_unlock(&last->lock);
-	}
-	return VERDICT_ALLOW;
+	log_refusal(d, &judged, hook, unreadable);
+	return VERDICT_DENY;
 }
+#else
+/* The log-less build (-DNO_REFUSAL_LOG), which bench/ compares with: the
+ * filter as it was before the log (the map is still made, never written). */
+static __always_inline int judge(struct dest *d, enum hook hook, int unreadable)
+{
+	return denied(d, unreadable) ? VERDICT_DENY : VERDICT_ALLOW;
+}
+#endif
 
 /* The socket hooks: return 0 (EPERM) for a denied destination. On a
  * connected UDP socket, sendmsg() with control messages runs the hook with
@@ -311,7 +252,7 @@ static __always_inline int judge_sock_addr(struct bpf_sock_addr *ctx, __u8 famil
 		return VERDICT_ALLOW;
 	d.protocol = ctx->protocol == IPPROTO_MPTCP_SOCKET ? IPPROTO_TCP : ctx->protocol;
 	d.port = bpf_ntohs(ctx->user_port);
-	return judge(ctx->sk, &d, hook, 0);
+	return judge(&d, hook, 0);
 }
 
 /* Marks the connections the jail accepts, in a way that outlives this run:
@@ -428,7 +369,6 @@ SEC("cgroup_skb/egress")
 int jailai_egress(struct __sk_buff *skb)
 {
 	struct dest d = { 0 };
-	struct bpf_sock *sk;
 	int unreadable = 0, plain;
 	__u32 offset;
 	__be16 port;
@@ -472,10 +412,7 @@ int jailai_egress(struct __sk_buff *skb)
 		return VERDICT_DENY;
 	if (accepted_connection(skb, &d, plain))
 		return VERDICT_ALLOW;
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	return judge(sk, &d, HOOK_EGRESS, unreadable);
+	return judge(&d, HOOK_EGRESS, unreadable);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

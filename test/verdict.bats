@@ -267,10 +267,10 @@ expect() {
 	expect reached lsrr 198.51.100.1 7001 192.0.2.2 , 198.51.100.1 7002 203.0.113.9
 }
 
-# A socket's last destination inside a denied prefix that a port rule
-# allowed is remembered with the socket (filter.bpf.c, struct last_allowed),
-# so that its next datagrams there cost no lookups: anything else the same
-# socket sends is judged afresh, by the socket hooks and by the backstop.
+# A verdict is about one destination, not about the socket that sent it:
+# after a port rule inside a denied prefix let a socket through, anything
+# else the same socket sends is judged afresh, by the socket hooks and by
+# the backstop (a guard for any per-socket shortcut in filter.bpf.c).
 @test "a socket allowed through a port rule inside a denied prefix gets nothing more from it: its next destination is judged afresh" {
 	serve 7001
 	serve 7777
