@@ -14,10 +14,11 @@
  * 10.0.0.0/8 and IPv6 hosts in 2001:db8:1::/48.
  *
  * mixed: the allow-list posture of the caller guide, with every form of
- * the grammar. --deny 198.51.100.0/24, --allow 198.51.100.1:7001-7002/tcp
- * (the traffic benchmark's two servers, so its connections are allowed by
- * a port rule inside a denied prefix), then rules with ports on the
- * neighbours 198.51.100.2..254 (none allows TCP 7001-7002 on them), then
+ * the grammar. --deny 198.51.100.0/24, --allow 198.51.100.1:7001-7003
+ * (the traffic benchmark's TCP servers on 7001-7002 and its UDP receiver on
+ * 7003, so its traffic is allowed by a port rule inside a denied prefix),
+ * then rules with ports on the neighbours 198.51.100.2..254 (none allows
+ * 7001-7003 on them), then
  * eight kinds of rules in turn: IPv4 and IPv6, hosts and networks, with
  * and without ports, single ports and ranges, /tcp, /udp and both, deny
  * and allow (rule_of below).
@@ -36,7 +37,7 @@ static int rule_of(unsigned long i, char *buf, size_t size)
 	unsigned long k = i / 8 + 1, a = k >> 8 & 255, b = k & 255;
 
 	if (i < 2) {
-		snprintf(buf, size, "%s", i ? "198.51.100.1:7001-7002/tcp" : "198.51.100.0/24");
+		snprintf(buf, size, "%s", i ? "198.51.100.1:7001-7003" : "198.51.100.0/24");
 		return !i;
 	}
 	if (i < 255) {

@@ -8,10 +8,13 @@
  * unrecorded warm-up round comes first.
  *
  * SPEC is a file holding one argv entry a line; "@CGROUP@" stands for the
- * run's cgroup. Every run gets a fresh cgroup CGPARENT/run, made before the
- * clock starts; after the run the driver checks that exactly one program
- * is attached to each of the six hooks, then removes the cgroup (which
- * releases the programs) and lets the kernel settle for 20 ms.
+ * run's cgroup. A run whose argv holds it gets a fresh cgroup CGPARENT/run,
+ * made before the clock starts; after the run the driver checks that
+ * exactly one program is attached to each of the six hooks, then removes
+ * the cgroup (which releases the programs). A line "@AFTER@" ends the
+ * timed argv: the lines after it are a second argv, run untimed after each
+ * run, which must exit 0 (the firewalls' runs: it checks that their rules
+ * went in, and removes them). Then the kernel gets 20 ms to settle.
  *
  * Appends "lat.LABEL ROUND MILLISECONDS" (wall clock) and "cpu.LABEL ROUND
  * MILLISECONDS" (user + system time of the process and all it waited for,
@@ -42,6 +45,7 @@ struct bench_case {
 	char label[64];
 	char *text; /* the spec file; argv points into it */
 	char **argv;
+	char **after; /* NULL, or the argv run after each run, untimed */
 	size_t cgroup_slot[4]; /* argv indexes holding "@CGROUP@" */
 	size_t n_slots;
 };
@@ -104,6 +108,11 @@ static struct bench_case *load_case(const char *arg)
 		die("out of memory");
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "@AFTER@") == 0 && !c->after && n > 0) {
+			c->argv[n++] = NULL;
+			c->after = c->argv + n;
+			continue;
+		}
 		if (strcmp(line, "@CGROUP@") == 0) {
 			if (c->n_slots == 4)
 				die("%s: too many @CGROUP@", arg);
@@ -111,7 +120,7 @@ static struct bench_case *load_case(const char *arg)
 		}
 		c->argv[n++] = line;
 	}
-	if (n == 0)
+	if (n == 0 || (c->after && !c->after[0]))
 		die("%s: empty spec", arg);
 	return c;
 }
@@ -158,15 +167,27 @@ static const char *check_attached(const char *cgroup)
 	return NULL;
 }
 
-static void run_case(struct bench_case *c, const char *cgroup, int round, FILE *raw)
+static int spawn(char **argv, pid_t *pid)
 {
 	static char *const envp[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
 		NULL
 	};
 	posix_spawn_file_actions_t actions;
+	int err;
+
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+	err = posix_spawn(pid, argv[0], &actions, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&actions);
+	return err;
+}
+
+static void run_case(struct bench_case *c, const char *cgroup, int round, FILE *raw)
+{
 	struct rusage usage;
-	const char *why;
+	const char *why = NULL;
 	double start, end;
 	size_t i;
 	pid_t pid;
@@ -174,32 +195,39 @@ static void run_case(struct bench_case *c, const char *cgroup, int round, FILE *
 
 	for (i = 0; i < c->n_slots; i++)
 		c->argv[c->cgroup_slot[i]] = (char *)cgroup;
-	if (mkdir(cgroup, 0755) < 0)
+	if (c->n_slots && mkdir(cgroup, 0755) < 0)
 		die("mkdir %s: %s", cgroup, strerror(errno));
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
 
 	start = now_ms();
-	err = posix_spawn(&pid, c->argv[0], &actions, NULL, c->argv, envp);
+	err = spawn(c->argv, &pid);
 	if (err == 0 && wait4(pid, &status, 0, &usage) != pid)
 		err = errno;
 	end = now_ms();
 
-	posix_spawn_file_actions_destroy(&actions);
 	if (err)
 		die("%s: cannot run %s: %s", c->label, c->argv[0], strerror(err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rmdir(cgroup);
+		if (c->n_slots)
+			rmdir(cgroup);
 		die("%s, round %d: %s %s %d", c->label, round, c->argv[0],
 		    WIFEXITED(status) ? "exited" : "killed by signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	}
-	why = check_attached(cgroup);
-	if (rmdir(cgroup) < 0)
-		die("rmdir %s: %s", cgroup, strerror(errno));
+	if (c->n_slots) {
+		why = check_attached(cgroup);
+		if (rmdir(cgroup) < 0)
+			die("rmdir %s: %s", cgroup, strerror(errno));
+	}
 	if (why)
 		die("%s, round %d: after exit 0, %s", c->label, round, why);
+	if (c->after) {
+		err = spawn(c->after, &pid);
+		if (err)
+			die("%s: cannot run %s: %s", c->label, c->after[0], strerror(err));
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			die("%s, round %d: after exit 0, %s failed", c->label, round, c->after[0]);
+	}
 	if (round >= 0)
 		fprintf(raw, "lat.%s %d %.4f\ncpu.%s %d %.4f\n", c->label, round, end - start,
 			c->label, round, ms_of(&usage.ru_utime) + ms_of(&usage.ru_stime));

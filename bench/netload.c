@@ -17,8 +17,22 @@
  *                                     receive work lands on either side)
  *   netload pull ADDR PORT SECS       have a source-server send for SECS,
  *                                     read to EOF; prints as stream does
+ *   netload udp-server ADDR PORT      read datagrams and drop them, forever;
+ *                                     those starting with "probe" it sends
+ *                                     back
+ *   netload udp ADDR PORT SECS        sendto() a 64-byte datagram in a loop
+ *                                     on one unconnected socket (each goes
+ *                                     through the sendmsg hooks as well as
+ *                                     the egress ones); prints datagrams
+ *                                     sent per second, and the client's CPU
+ *                                     nanoseconds per datagram
  *   netload probe ADDR PORT           one connect(); prints "ok" or the
  *                                     errno name (EPERM, ECONNREFUSED...)
+ *   netload udp-probe ADDR PORT       one datagram to a udp-server on a
+ *                                     connected socket; prints "ok" when
+ *                                     it comes back, the errno name when
+ *                                     send() or recv() fails (EPERM, or an
+ *                                     ICMP error's), "timeout" after 5 s
  *   netload refuse FILE PORT SECS     connect() to the IPv4 addresses of
  *                                     FILE (one a line) in turn, PORT each,
  *                                     round and round, for SECS, on one
@@ -43,6 +57,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +158,70 @@ static void sink_server(const struct sockaddr_in *sin)
 			(void)dprintf(conn, "%.9f\n", cpu_now() - cpu_start);
 		close(conn);
 	}
+}
+
+/* UDP: the receiver only keeps the sender's datagrams from piling up;
+ * what it drops does not change the sender's rate. */
+static void udp_server(const struct sockaddr_in *sin)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
+		fail("bind");
+	if (printf("ready\n") < 0 || fflush(stdout))
+		fail("stdout");
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t size = sizeof(peer);
+		ssize_t n = recvfrom(fd, buffer, sizeof(buffer), 0, (struct sockaddr *)&peer, &size);
+
+		if (n < 0 && errno != EINTR)
+			fail("recv");
+		if (n >= 5 && memcmp(buffer, "probe", 5) == 0)
+			(void)sendto(fd, buffer, (size_t)n, 0, (struct sockaddr *)&peer, size);
+	}
+}
+
+static void udp_probe(const struct sockaddr_in *sin)
+{
+	struct pollfd wait = { .events = POLLIN };
+	char reply[8];
+	int err = 0;
+
+	wait.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (wait.fd < 0 || connect(wait.fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
+		fail("udp socket");
+	if (send(wait.fd, "probe", 5, 0) != 5)
+		err = errno;
+	else if (poll(&wait, 1, 5000) > 0 && recv(wait.fd, reply, sizeof(reply), 0) < 0)
+		err = errno;
+	if (err)
+		printf("%s\n", strerrorname_np(err));
+	else
+		printf("%s\n", wait.revents ? "ok" : "timeout");
+	close(wait.fd);
+}
+
+#define DATAGRAM 64
+
+static void udp_rate(const struct sockaddr_in *sin, double seconds)
+{
+	double start = now(), cpu_start = cpu_now(), end;
+	unsigned long count = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fail("socket");
+	do {
+		if (sendto(fd, buffer, DATAGRAM, 0, (const struct sockaddr *)sin, sizeof(*sin)) !=
+		    DATAGRAM)
+			fail("sendto");
+		count++;
+		end = now();
+	} while (end - start < seconds);
+	close(fd);
+	printf("%.1f %.1f\n", (double)count / (end - start),
+	       (cpu_now() - cpu_start) * 1e9 / (double)count);
 }
 
 static struct sockaddr_in from; /* sin_family 0: any source address */
@@ -426,8 +505,14 @@ int main(int argc, char **argv)
 		sink_server(&sin);
 	else if (argc == 4 && strcmp(argv[1], "source-server") == 0)
 		source_server(&sin);
+	else if (argc == 4 && strcmp(argv[1], "udp-server") == 0)
+		udp_server(&sin);
 	else if (argc == 4 && strcmp(argv[1], "probe") == 0)
 		probe(&sin);
+	else if (argc == 4 && strcmp(argv[1], "udp-probe") == 0)
+		udp_probe(&sin);
+	else if (argc == 5 && strcmp(argv[1], "udp") == 0)
+		udp_rate(&sin, seconds);
 	else if (argc == 5 && strcmp(argv[1], "connect") == 0)
 		connect_rate(&sin, seconds);
 	else if (argc == 5 && strcmp(argv[1], "stream") == 0)
@@ -438,9 +523,11 @@ int main(int argc, char **argv)
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr, "usage: netload accept-server|sink-server|source-server ADDR PORT\n"
+	fprintf(stderr, "usage: netload accept-server|sink-server|source-server|udp-server ADDR PORT\n"
 			"       netload probe ADDR PORT [FROM]\n"
+			"       netload udp-probe ADDR PORT\n"
 			"       netload refuse FILE PORT SECONDS\n"
-			"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n");
+			"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n"
+			"       netload udp ADDR PORT SECONDS\n");
 	return 2;
 }

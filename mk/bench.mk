@@ -1,7 +1,8 @@
-# `make bench`: measure the loader against stock bpftool and a minimal C
-# floor, and the filter's cost to traffic; prints one table (BENCHMARKS.md).
-# Root only: it loads and attaches for real, in cgroups and a network
-# namespace it makes and removes.
+# `make bench`: measure the loader against stock bpftool, a minimal C floor
+# and the firewalls users would write instead (nftables, iptables + ipset:
+# bench/peers.py, bench/peer.sh), and the filter's cost to traffic beside
+# theirs; prints one table (BENCHMARKS.md). Root only: it loads and attaches
+# for real, in cgroups and network namespaces it makes and removes.
 BENCH_PROGS := $(addprefix $(BUILD)/bench/,latency floor netload stats genlist \
 	breakdown)
 
