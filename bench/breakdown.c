@@ -22,13 +22,13 @@
  *   bd.lprog.LIST      BPF_PROG_LOAD of the loader program
  *                      (BPF_PROG_TYPE_SYSCALL), verified like any other
  *   bd.lrun.LIST       BPF_PROG_RUN of it: in the kernel, the BTF load,
- *                      the four maps and the six programs. Split by each
+ *                      the three maps and the six programs. Split by each
  *                      program's bpf_prog_info.load_time, the CLOCK_BOOTTIME
  *                      at which the kernel began loading it (before its
  *                      verification; the four calls are stamped with
  *                      CLOCK_BOOTTIME for this):
  *   bd.maps.LIST         from the run's start to the first program's load:
- *                        the BTF and the four maps
+ *                        the BTF and the three maps
  *   bd.prog.PROG.LIST    from PROG's load to the next program's (or the
  *                        run's end): verification, JIT, fd of PROG
  *   bd.fill.LIST     the two BPF_MAP_UPDATE_BATCH calls filling the trie
