@@ -173,7 +173,8 @@ static void udp_server(const struct sockaddr_in *sin)
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t size = sizeof(peer);
-		ssize_t n = recvfrom(fd, buffer, sizeof(buffer), 0, (struct sockaddr *)&peer, &size);
+		ssize_t n =
+			recvfrom(fd, buffer, sizeof(buffer), 0, (struct sockaddr *)&peer, &size);
 
 		if (n < 0 && errno != EINTR)
 			fail("recv");
@@ -191,9 +192,9 @@ static void udp_probe(const struct sockaddr_in *sin)
 	wait.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (wait.fd < 0 || connect(wait.fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
 		fail("udp socket");
-	if (send(wait.fd, "probe", 5, 0) != 5)
-		err = errno;
-	else if (poll(&wait, 1, 5000) > 0 && recv(wait.fd, reply, sizeof(reply), 0) < 0)
+	/* a failed send() or recv() leaves its errno: the reason */
+	if (send(wait.fd, "probe", 5, 0) != 5 ||
+	    (poll(&wait, 1, 5000) > 0 && recv(wait.fd, reply, sizeof(reply), 0) < 0))
 		err = errno;
 	if (err)
 		printf("%s\n", strerrorname_np(err));
@@ -523,11 +524,12 @@ int main(int argc, char **argv)
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr, "usage: netload accept-server|sink-server|source-server|udp-server ADDR PORT\n"
-			"       netload probe ADDR PORT [FROM]\n"
-			"       netload udp-probe ADDR PORT\n"
-			"       netload refuse FILE PORT SECONDS\n"
-			"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n"
-			"       netload udp ADDR PORT SECONDS\n");
+	fprintf(stderr,
+		"usage: netload accept-server|sink-server|source-server|udp-server ADDR PORT\n"
+		"       netload probe ADDR PORT [FROM]\n"
+		"       netload udp-probe ADDR PORT\n"
+		"       netload refuse FILE PORT SECONDS\n"
+		"       netload connect|stream|pull ADDR PORT SECONDS [FROM]\n"
+		"       netload udp ADDR PORT SECONDS\n");
 	return 2;
 }
